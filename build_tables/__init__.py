@@ -1,0 +1,1 @@
+"""The build step: detector specs (``detectors/*.toml``) and the integrator writing tables."""

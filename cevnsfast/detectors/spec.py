@@ -1,0 +1,362 @@
+"""Detector specs: TOML files describing target, exposure, response and binning.
+
+A spec is validated on load: a missing field, a value outside its range, an unknown nucleus
+or a threshold above the largest recoil the SNS flux can produce raises ``SpecError`` naming
+the field and the allowed range. Every numeric value must carry a source in the spec's
+``[sources]`` table (a dotted-path prefix is enough), so provenance travels with the numbers.
+
+Shipped specs live in ``build_tables/detectors/``; users pass their own file by path.
+"""
+
+import copy
+import hashlib
+import json
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cevnsfast.detectors.errors import SpecError
+from cevnsfast.nuclei import NATURAL_ABUNDANCE
+
+SHIPPED_SPEC_DIR = Path(__file__).resolve().parent.parent.parent / "build_tables" / "detectors"
+
+OBSERVABLES = ("keVnr", "keVee", "pe")
+QUENCHING_MODELS = ("none", "constant", "linear_qf", "piecewise_linear_qf", "polynomial_mev")
+SMEARING_MODELS = ("none", "gamma_csi", "gaussian")
+EFFICIENCY_MODELS = ("constant", "logistic")
+
+
+@dataclass(frozen=True)
+class DetectorSpec:
+    """A validated spec. ``raw`` is the parsed TOML; the typed fields are what the build uses."""
+
+    name: str
+    description: str
+    elements: dict[str, int]
+    detected_elements: tuple[str, ...]
+    isotopes: dict[str, dict[str, float]]
+    mass_kg: float
+    pot: float
+    nu_per_flavour_per_pot: float
+    distance_m: float
+    observable: str
+    quenching: dict[str, Any]
+    light_yield_pe_per_kev_ee: float | None
+    smearing: dict[str, Any]
+    efficiency: dict[str, Any]
+    bin_edges: tuple[float, ...]
+    physics: dict[str, Any]
+    raw: dict[str, Any] = field(repr=False)
+
+    def canonical_json(self) -> str:
+        """The spec as canonical JSON: the input to its provenance hash."""
+        return json.dumps(self.raw, sort_keys=True, separators=(",", ":"))
+
+    def hash(self) -> str:
+        """sha256 of the canonical spec."""
+        return hashlib.sha256(self.canonical_json().encode()).hexdigest()
+
+    def assumed_values(self) -> dict[str, str]:
+        """Sources tagged [assumed]: the values a user may want to revisit."""
+        return {k: v for k, v in self.raw.get("sources", {}).items() if "[assumed]" in v}
+
+
+def shipped_spec_names() -> list[str]:
+    """Names of the detector specs shipped with cevnsfast."""
+    return sorted(p.stem for p in SHIPPED_SPEC_DIR.glob("*.toml"))
+
+
+def spec_path(name_or_path: str | Path) -> Path:
+    """A shipped spec by name, or a spec file by path."""
+    path = Path(name_or_path)
+    if path.suffix == ".toml":
+        if not path.is_file():
+            raise FileNotFoundError(f"detector spec file not found: {path}")
+        return path
+    shipped = SHIPPED_SPEC_DIR / f"{name_or_path}.toml"
+    if not shipped.is_file():
+        raise ValueError(
+            f"unknown detector {str(name_or_path)!r}; shipped detectors: "
+            f"{', '.join(shipped_spec_names())} (or pass the path of a .toml spec)"
+        )
+    return shipped
+
+
+def load_spec(name_or_path: str | Path, overrides: dict[str, Any] | None = None) -> DetectorSpec:
+    """Load and validate a spec; ``overrides`` maps dotted paths to replacement values."""
+    path = spec_path(name_or_path)
+    with path.open("rb") as fh:
+        raw = tomllib.load(fh)
+    for dotted, value in (overrides or {}).items():
+        _set_dotted(raw, dotted, value)
+    return validate_spec(raw, default_name=path.stem)
+
+
+def _set_dotted(raw: dict, dotted: str, value: Any) -> None:
+    *parents, leaf = dotted.split(".")
+    node = raw
+    for key in parents:
+        node = node.setdefault(key, {})
+    node[leaf] = value
+
+
+class _Reader:
+    """Typed access to the raw TOML with errors that name the field and its range."""
+
+    def __init__(self, spec_name: str, raw: dict):
+        self.spec_name = spec_name
+        self.raw = raw
+
+    def fail(self, path: str, problem: str) -> SpecError:
+        return SpecError(self.spec_name, path, problem)
+
+    def get(self, path: str, default: Any = ...) -> Any:
+        node: Any = self.raw
+        for key in path.split("."):
+            if not isinstance(node, dict) or key not in node:
+                if default is not ...:
+                    return default
+                raise self.fail(path, "is missing")
+            node = node[key]
+        return node
+
+    def number(
+        self,
+        path: str,
+        lo: float = -math.inf,
+        hi: float = math.inf,
+        *,
+        lo_open: bool = False,
+        default: Any = ...,
+    ) -> float:
+        value = self.get(path, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+            raise self.fail(path, f"must be a number, got {value!r}")
+        below = value <= lo if lo_open else value < lo
+        if below or value > hi:
+            bracket = "(" if lo_open else "["
+            raise self.fail(path, f"= {value!r} is outside the allowed range {bracket}{lo}, {hi}]")
+        return float(value)
+
+    def choice(self, path: str, allowed: tuple[str, ...], default: Any = ...) -> str:
+        value = self.get(path, default)
+        if value not in allowed:
+            raise self.fail(path, f"= {value!r} must be one of {', '.join(allowed)}")
+        return value
+
+    def numbers(self, path: str, length: int | None = None) -> tuple[float, ...]:
+        value = self.get(path)
+        if not isinstance(value, list) or (length is not None and len(value) != length):
+            need = f"{length} numbers" if length else "a list of numbers"
+            raise self.fail(path, f"must be {need}, got {value!r}")
+        for i, v in enumerate(value):
+            if isinstance(v, bool) or not isinstance(v, int | float) or math.isnan(v):
+                raise self.fail(f"{path}[{i}]", f"must be a number, got {v!r}")
+        return tuple(float(v) for v in value)
+
+
+def validate_spec(raw: dict, default_name: str = "detector") -> DetectorSpec:
+    """Check every field and build a ``DetectorSpec`` (see module docstring)."""
+    raw = copy.deepcopy(raw)
+    name = raw.get("name", default_name)
+    r = _Reader(name, raw)
+
+    elements = r.get("target.formula")
+    if not isinstance(elements, dict) or not elements:
+        raise r.fail("target.formula", "must map element symbols to counts, e.g. {Cs = 1, I = 1}")
+    for element, count in elements.items():
+        if element not in NATURAL_ABUNDANCE:
+            raise r.fail(
+                f"target.formula.{element}",
+                f"names an unknown element; known: {', '.join(sorted(NATURAL_ABUNDANCE))}",
+            )
+        if not isinstance(count, int) or count < 1:
+            raise r.fail(f"target.formula.{element}", f"= {count!r} must be an integer ≥ 1")
+    detected = tuple(r.get("target.detected_elements", list(elements)))
+    for element in detected:
+        if element not in elements:
+            raise r.fail("target.detected_elements", f"lists {element!r}, not in target.formula")
+    isotopes = {el: dict(NATURAL_ABUNDANCE[el]) for el in elements}
+    for element, fractions in r.get("target.isotopes", {}).items():
+        if element not in elements:
+            raise r.fail(f"target.isotopes.{element}", "is not an element of target.formula")
+        unknown = set(fractions) - set(NATURAL_ABUNDANCE[element])
+        if unknown:
+            raise r.fail(
+                f"target.isotopes.{element}",
+                f"names unknown isotopes {sorted(unknown)}; "
+                f"known: {sorted(NATURAL_ABUNDANCE[element])}",
+            )
+        for iso in fractions:
+            r.number(f"target.isotopes.{element}.{iso}", 0.0, 1.0)
+        if abs(sum(fractions.values()) - 1.0) > 1e-6:
+            raise r.fail(f"target.isotopes.{element}", "fractions must sum to 1")
+        isotopes[element] = dict(fractions)
+
+    observable = r.choice("response.observable", OBSERVABLES)
+    quenching = _quenching(r, observable)
+    light_yield = None
+    if observable == "pe":
+        light_yield = r.number("response.light_yield_pe_per_keVee", 0.0, 1e4, lo_open=True)
+    smearing = _smearing(r)
+    efficiency = _efficiency(r)
+    edges = _bin_edges(r)
+
+    spec = DetectorSpec(
+        name=name,
+        description=str(raw.get("description", "")),
+        elements=dict(elements),
+        detected_elements=detected,
+        isotopes=isotopes,
+        mass_kg=r.number("target.mass_kg", 0.0, 1e7, lo_open=True),
+        pot=r.number("exposure.pot", 0.0, 1e30, lo_open=True),
+        nu_per_flavour_per_pot=r.number("exposure.nu_per_flavour_per_pot", 0.0, 10.0, lo_open=True),
+        distance_m=r.number("exposure.distance_m", 0.0, 1e5, lo_open=True),
+        observable=observable,
+        quenching=quenching,
+        light_yield_pe_per_kev_ee=light_yield,
+        smearing=smearing,
+        efficiency=efficiency,
+        bin_edges=edges,
+        physics={
+            "sin2_theta_w": r.number("physics.sin2_theta_w", 0.2, 0.26, default=0.23857),
+            "form_factor": r.choice(
+                "physics.form_factor", ("klein_nystrand", "helm"), default="klein_nystrand"
+            ),
+        },
+        raw=raw,
+    )
+    _check_sources(r)
+    _check_threshold(r, spec)
+    return spec
+
+
+def _quenching(r: _Reader, observable: str) -> dict[str, Any]:
+    model = r.choice("response.quenching.model", QUENCHING_MODELS)
+    if (model == "none") != (observable == "keVnr"):
+        raise r.fail(
+            "response.quenching.model",
+            f"= {model!r} does not fit observable {observable!r}: use 'none' exactly when the "
+            "observable is keVnr",
+        )
+    q = {"model": model}
+    p = "response.quenching"
+    if model == "constant":
+        q["qf"] = r.number(f"{p}.qf", 0.0, 1.0, lo_open=True)
+    elif model == "linear_qf":
+        q["a"] = r.number(f"{p}.a", 0.0, 1.0, lo_open=True)
+        q["b_per_keVnr"] = r.number(f"{p}.b_per_keVnr", -0.1, 0.1)
+    elif model == "piecewise_linear_qf":
+        q["a"] = r.number(f"{p}.a", 0.0, 1.0, lo_open=True)
+        q["b_per_keVnr"] = r.number(f"{p}.b_per_keVnr", -0.1, 0.1)
+        q["t_break_keVnr"] = r.number(f"{p}.t_break_keVnr", 0.0, 1e4, lo_open=True)
+        q["qf_above"] = r.number(f"{p}.qf_above", 0.0, 1.0, lo_open=True)
+    elif model == "polynomial_mev":
+        q["coefficients"] = r.numbers(f"{p}.coefficients")
+        if q["coefficients"][0] <= 0:
+            raise r.fail(f"{p}.coefficients[0]", "(the linear term) must be > 0")
+    return q
+
+
+def _smearing(r: _Reader) -> dict[str, Any]:
+    model = r.choice("response.smearing.model", SMEARING_MODELS)
+    s = {"model": model}
+    p = "response.smearing"
+    if model == "gamma_csi":
+        if r.get("response.observable") != "pe":
+            raise r.fail(f"{p}.model", "gamma_csi smears photoelectrons: observable must be 'pe'")
+        s["a_keVee"] = r.number(f"{p}.a_keVee", 0.0, 10.0, lo_open=True)
+        s["b_per_keVee"] = r.number(f"{p}.b_per_keVee", 0.0, 1e3, lo_open=True)
+    elif model == "gaussian":
+        # σ(μ) = sqrt(s0² + s1² μ + (s2 μ)²), μ and σ in observable units
+        s["s0"] = r.number(f"{p}.s0", 0.0, 1e4)
+        s["s1"] = r.number(f"{p}.s1", 0.0, 1e4)
+        s["s2"] = r.number(f"{p}.s2", 0.0, 10.0)
+        if s["s0"] == s["s1"] == s["s2"] == 0.0:
+            raise r.fail(p, "gaussian smearing needs s0, s1 or s2 > 0 (or model = 'none')")
+    return s
+
+
+def _efficiency(r: _Reader) -> dict[str, Any]:
+    model = r.choice("response.efficiency.model", EFFICIENCY_MODELS)
+    e = {"model": model}
+    p = "response.efficiency"
+    if model == "constant":
+        e["value"] = r.number(f"{p}.value", 0.0, 1.0, lo_open=True)
+    else:
+        for key in ("a", "b", "c", "d"):
+            e[key] = r.number(f"{p}.{key}")
+        e["shift"] = r.number(f"{p}.shift", -1e4, 1e4, default=0.0)
+    e["zero_below"] = r.number(f"{p}.zero_below", 0.0, 1e6, default=0.0)
+    return e
+
+
+def _bin_edges(r: _Reader) -> tuple[float, ...]:
+    p = "binning"
+    if "edges" in r.get(p):
+        edges = r.numbers(f"{p}.edges")
+    else:
+        start = r.number(f"{p}.start", 0.0, 1e6)
+        width = r.number(f"{p}.width", 0.0, 1e6, lo_open=True)
+        count = int(r.number(f"{p}.count", 1, 10000))
+        edges = tuple(start + i * width for i in range(count + 1))
+    if len(edges) < 2 or any(b <= a for a, b in zip(edges, edges[1:], strict=False)):
+        raise r.fail(f"{p}.edges", "must be at least two strictly increasing numbers")
+    if edges[0] < 0:
+        raise r.fail(f"{p}.edges[0]", f"= {edges[0]} must be ≥ 0")
+    return edges
+
+
+def _numeric_leaves(node: Any, prefix: str = ""):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _numeric_leaves(value, f"{prefix}.{key}" if prefix else key)
+    elif isinstance(node, list) and node and all(isinstance(v, int | float) for v in node):
+        yield prefix
+    elif isinstance(node, int | float) and not isinstance(node, bool):
+        yield prefix
+
+
+def _check_sources(r: _Reader) -> None:
+    sources = r.raw.get("sources", {})
+    if not isinstance(sources, dict):
+        raise r.fail("sources", "must be a table mapping dotted field paths to citations")
+    for leaf in _numeric_leaves({k: v for k, v in r.raw.items() if k != "sources"}):
+        if leaf.startswith("target.formula."):  # stoichiometry needs no citation
+            continue
+        parts = leaf.split(".")
+        if not any(".".join(parts[:i]) in sources for i in range(1, len(parts) + 1)):
+            raise r.fail(
+                "sources",
+                f'has no citation for \'{leaf}\' (add sources."{leaf}" = "paper, eq./table")',
+            )
+
+
+def _check_threshold(r: _Reader, spec: DetectorSpec) -> None:
+    """Reject a spec whose lowest bin edge lies above every detected nucleus' largest recoil."""
+    from cevnsfast.constants import E_MAX_DELAYED_MEV
+    from cevnsfast.detectors.response import Response  # local: response imports this module
+    from cevnsfast.nuclei import isotope
+    from cevnsfast.physics.cross_sections import t_max_mev
+
+    response = Response(spec)
+    masses = [isotope(iso).mass_mev for el in spec.detected_elements for iso in spec.isotopes[el]]
+    t_max_kev = 1e3 * float(t_max_mev(E_MAX_DELAYED_MEV, min(masses)))
+    largest_obs = float(response.mean_observable(t_max_kev))
+    if response.threshold_observable() >= largest_obs and spec.smearing["model"] == "none":
+        raise r.fail(
+            "binning.edges[0]",
+            f"(threshold {response.threshold_observable():g} {spec.observable}) is above the "
+            f"largest signal, {largest_obs:.4g} {spec.observable} from a {t_max_kev:.4g} keVnr "
+            "recoil (the SNS end point m_μ/2 on the lightest detected nucleus); allowed range: "
+            f"[0, {largest_obs:.4g})",
+        )
+    if spec.bin_edges[0] >= largest_obs + 10.0 * response.width_at(largest_obs):
+        raise r.fail(
+            "binning.edges[0]",
+            f"= {spec.bin_edges[0]:g} {spec.observable} lies above any smeared signal "
+            f"(largest mean {largest_obs:.4g} {spec.observable}); allowed range: "
+            f"[0, {largest_obs:.4g})",
+        )

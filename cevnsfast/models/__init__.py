@@ -1,0 +1,1 @@
+"""Coupling sets: names, and how each coupling enters the quadratic form."""
