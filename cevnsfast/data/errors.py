@@ -1,0 +1,36 @@
+"""Errors raised by the data-release loaders (CsI 2021, LAr 2020)."""
+
+from pathlib import Path
+
+from cevnsfast.paths import DATA_DIR_ENV
+
+
+class DataFormatError(ValueError):
+    """A release file exists but its content is not what the loader expects.
+
+    The message reads ``<file>, line <n>: <reason>`` (``<file>: <reason>`` when the problem is
+    not tied to one line, e.g. an empty selection).
+    """
+
+    def __init__(self, path: str | Path, line: int | None, reason: str) -> None:
+        self.path, self.line, self.reason = Path(path), line, reason
+        where = f"{path}, line {line}" if line is not None else str(path)
+        super().__init__(f"{where}: {reason}")
+
+    def __reduce__(self):  # keep the structured fields across pickling (multiprocessing, Dask)
+        return type(self), (self.path, self.line, self.reason)
+
+
+class DataNotFoundError(FileNotFoundError):
+    """A release file or directory is missing; the message says how to point at the data."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        super().__init__(
+            f"COHERENT data release file not found: {path}. Download the official release and "
+            f"point cevnsfast at the directory that contains it with the environment variable "
+            f"{DATA_DIR_ENV} or the CLI option --data-dir."
+        )
+
+    def __reduce__(self):
+        return type(self), (self.path,)
