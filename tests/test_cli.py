@@ -1,0 +1,35 @@
+"""The command line: rates in text and JSON, and its errors."""
+
+import json
+
+from click.testing import CliRunner
+
+from cevnsfast.cli import main
+
+
+def test_rates_json_has_the_documented_keys():
+    result = CliRunner().invoke(main, ["rates", "nai", "--set", "eps_ee_uV=0.1", "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert payload["detector"] == "nai"
+    assert payload["couplings"] == {"eps_ee_uV": 0.1}
+    bins = payload["bins"]
+    assert bins["units"] == "keVee" and len(bins["edges"]) == len(bins["counts"]) + 1
+    assert abs(sum(bins["counts"]) - payload["total"]) < 1e-9 * payload["total"]
+
+
+def test_rates_text_and_sm_default():
+    result = CliRunner().invoke(main, ["rates", "csi2021"])
+    assert result.exit_code == 0, result.output
+    assert "Standard Model" in result.output and "total" in result.output
+
+
+def test_unknown_coupling_lists_valid_names():
+    result = CliRunner().invoke(main, ["rates", "nai", "--set", "eps_ee_qV=1"])
+    assert result.exit_code != 0
+    assert "valid names: eps_ee_uV" in result.output
+
+
+def test_malformed_assignment():
+    result = CliRunner().invoke(main, ["rates", "nai", "--set", "eps_ee_uV"])
+    assert result.exit_code != 0 and "NAME=VALUE" in result.output
