@@ -42,17 +42,20 @@ def bench_rates(quick: bool, tables: Path) -> dict[str, dict]:
         x = predictor.x_vector(point)
         buffer = np.empty(predictor.tensor.shape[0])
         predictor.counts(point)  # compile
-        kernel = _best_of(lambda: quadratic_form_into(predictor.tensor, x, buffer), 5, 20000)
-        api = _best_of(lambda: predictor.counts(point), 5, 2000)
+        tensor, counts = predictor.tensor, predictor.counts
+        kernel = _best_of(lambda: quadratic_form_into(tensor, x, buffer), 5, 20000)  # noqa: B023
+        api = _best_of(lambda: counts(point), 5, 2000)  # noqa: B023
         detector = Detector.load(name)
-        direct = _best_of(lambda: direct_counts(detector, point), 1 if quick else 3, 1)
+        direct = _best_of(lambda: direct_counts(detector, point), 1 if quick else 3, 1)  # noqa: B023
         n_bins = predictor.tensor.shape[0]
         out[f"rates_kernel_{name}_us"] = {
-            "value": kernel * 1e6, "unit": f"us/point ({n_bins} bins, 3 couplings, 1 core)",
+            "value": kernel * 1e6,
+            "unit": f"us/point ({n_bins} bins, 3 couplings, 1 core)",
             "baseline_ratio": direct / kernel,
         }
         out[f"rates_api_{name}_us"] = {
-            "value": api * 1e6, "unit": "us/point (RatePredictor.counts with a dict)",
+            "value": api * 1e6,
+            "unit": "us/point (RatePredictor.counts with a dict)",
             "baseline_ratio": direct / api,
         }
     return out
@@ -66,8 +69,13 @@ def bench_build(quick: bool) -> dict[str, dict]:
         start = time.perf_counter()
         build_all(directory=Path(tmp), progress=False)
         seconds = time.perf_counter() - start
-    return {"build_all_s": {"value": seconds, "unit": "s (all shipped detectors)",
-                            "baseline_ratio": None}}
+    return {
+        "build_all_s": {
+            "value": seconds,
+            "unit": "s (all shipped detectors)",
+            "baseline_ratio": None,
+        }
+    }
 
 
 def main() -> None:

@@ -32,7 +32,7 @@ def _parse_assignments(assignments: tuple[str, ...]) -> dict[str, float]:
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help=f"Directory holding the COHERENT data releases (default ../shared/data; env {DATA_DIR_ENV}).",
+    help=f"COHERENT data releases (default ../shared/data; env {DATA_DIR_ENV}).",
 )
 @click.option(
     "--tables-dir",
@@ -61,8 +61,13 @@ def build(detectors: tuple[str, ...], force: bool) -> None:
 
 @main.command()
 @click.argument("detector")
-@click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE",
-              help="Coupling value, e.g. --set eps_ee_uV=0.1 (repeatable; others are 0).")
+@click.option(
+    "--set",
+    "assignments",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Coupling value, e.g. --set eps_ee_uV=0.1 (repeatable; others are 0).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def rates(detector: str, assignments: tuple[str, ...], as_json: bool) -> None:
     """Expected CEvNS counts per reconstructed bin and in total."""
@@ -107,7 +112,8 @@ def couplings() -> None:
     from cevnsfast.models.couplings import ALL_COUPLINGS
 
     for c in ALL_COUPLINGS:
-        click.echo(f"{c.name:16} structure {c.structure}  quark {c.quark}  flavours {c.alpha}{c.beta}")
+        flavours = c.alpha + c.beta
+        click.echo(f"{c.name:16} structure {c.structure}  quark {c.quark}  flavours {flavours}")
 
 
 def run() -> None:  # pragma: no cover - console entry with clean error reporting

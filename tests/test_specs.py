@@ -4,8 +4,8 @@ import tomllib
 
 import pytest
 
-from cevnsfast.detectors.spec import SHIPPED_SPEC_DIR, load_spec, shipped_spec_names, validate_spec
 from cevnsfast.detectors import SpecError
+from cevnsfast.detectors.spec import SHIPPED_SPEC_DIR, load_spec, shipped_spec_names, validate_spec
 
 
 def _raw(name="cryocsi"):
@@ -26,16 +26,25 @@ def test_shipped_specs_are_valid_and_cite_their_values():
         (lambda r: r["target"].pop("mass_kg"), "target.mass_kg", "is missing"),
         (lambda r: r["target"].update(mass_kg=-1.0), "target.mass_kg", "allowed range (0.0, "),
         (lambda r: r["target"].update(formula={"Xx": 1}), "target.formula.Xx", "unknown element"),
-        (lambda r: r["exposure"].update(distance_m="far"), "exposure.distance_m", "must be a number"),
+        (lambda r: r["exposure"].update(distance_m="x"), "exposure.distance_m", "must be a number"),
         (lambda r: r["response"].update(observable="lux"), "response.observable", "must be one of"),
-        (lambda r: r["response"]["quenching"].update(qf=1.5), "response.quenching.qf",
-         "allowed range (0.0, 1.0]"),
+        (
+            lambda r: r["response"]["quenching"].update(qf=1.5),
+            "response.quenching.qf",
+            "allowed range (0.0, 1.0]",
+        ),
         (lambda r: r["binning"].update(start=5000.0), "binning.edges[0]", "above the largest"),
-        (lambda r: r["sources"].pop("target.mass_kg"), "sources", "no citation for 'target.mass_kg'"),
-        (lambda r: r["target"].update(detected_elements=["Na"]), "target.detected_elements",
-         "not in target.formula"),
-        (lambda r: r["response"]["smearing"].update(model="gaussian", s0=0.0, s1=0.0, s2=0.0),
-         "response.smearing", "needs s0, s1 or s2"),
+        (lambda r: r["sources"].pop("target.mass_kg"), "sources", "no citation for 'target.mass"),
+        (
+            lambda r: r["target"].update(detected_elements=["Na"]),
+            "target.detected_elements",
+            "not in target.formula",
+        ),
+        (
+            lambda r: r["response"]["smearing"].update(model="gaussian", s0=0.0, s1=0.0, s2=0.0),
+            "response.smearing",
+            "needs s0, s1 or s2",
+        ),
     ],
 )
 def test_bad_specs_name_field_and_range(mutate, field, message):
