@@ -62,8 +62,13 @@ def test_sm_cross_section_equals_textbook_weak_charge_form():
     q_w = CS.n - (1 - 4 * s2w) * CS.z
     q = np.sqrt(2 * CS.mass_mev * t)
     textbook = (
-        G_F_MEV2**2 * CS.mass_mev / (4 * np.pi) * q_w**2
-        * (1 - CS.mass_mev * t / (2 * e**2)) * klein_nystrand(q, CS.a) ** 2 * HBARC_MEV_CM**2
+        G_F_MEV2**2
+        * CS.mass_mev
+        / (4 * np.pi)
+        * q_w**2
+        * (1 - CS.mass_mev * t / (2 * e**2))
+        * klein_nystrand(q, CS.a) ** 2
+        * HBARC_MEV_CM**2
     )
     ours = dsigma_dt_cm2_per_mev(e, t, CS, "mu", sin2_theta_w=s2w)
     assert ours == pytest.approx(textbook, rel=1e-12)
@@ -107,10 +112,16 @@ def test_scalar_degeneracy_slope_near_minus_one():
 def test_tensor_antisymmetry_and_scalar_symmetry():
     e, t = 40.0, 0.004
     for structure, sign in (("S", 1.0), ("T", -1.0)):
-        forward = dsigma_dt_cm2_per_mev(e, t, CS, "mu", {(structure, "u", "e", "mu"): 0.3,
-                                                          (structure, "d", "e", "mu"): 0.1})
-        reverse = dsigma_dt_cm2_per_mev(e, t, CS, "mu", {(structure, "u", "mu", "e"): sign * 0.3,
-                                                          (structure, "d", "mu", "e"): sign * 0.1})
+        forward = dsigma_dt_cm2_per_mev(
+            e, t, CS, "mu", {(structure, "u", "e", "mu"): 0.3, (structure, "d", "e", "mu"): 0.1}
+        )
+        reverse = dsigma_dt_cm2_per_mev(
+            e,
+            t,
+            CS,
+            "mu",
+            {(structure, "u", "mu", "e"): sign * 0.3, (structure, "d", "mu", "e"): sign * 0.1},
+        )
         assert forward == pytest.approx(reverse, rel=1e-14)
 
 

@@ -123,7 +123,7 @@ def test_flavour_content_of_the_sns_beam():
     extra_mu = p.counts({"eps_mutau_uV": 0.3}).sum() - sm
     base = Detector.load("cryocsi")
     r = base_integrals(base, QuadratureSettings())  # [nucleus, component, structure, bin]
-    vector_by_component = (r[:, :, 0, :].sum(axis=(0, 2)))  # weight per unit charge²
+    vector_by_component = r[:, :, 0, :].sum(axis=(0, 2))  # weight per unit charge²
     coeff = {n: nucleus_coefficient("V", "u", t.nucleus) for n, t in enumerate(base.targets)}
     expect_e = sum(r[n, 1, 0].sum() * (0.3 * coeff[n]) ** 2 for n in coeff)
     expect_mu = sum((r[n, 0, 0].sum() + r[n, 2, 0].sum()) * (0.3 * coeff[n]) ** 2 for n in coeff)
