@@ -1,0 +1,1 @@
+"""Profile-likelihood scans of couplings: confidence levels, intervals and contours."""
