@@ -45,15 +45,25 @@ def build_detector(
     detector = Detector(spec)
     base = base_integrals(detector, settings)
     nuclei = [t.nucleus for t in detector.targets]
-    tensor = response_tensor(base, nuclei, ALL_COUPLINGS, spec.physics["sin2_theta_w"])
+    sin2 = spec.physics["sin2_theta_w"]
+    arrays = {
+        "base": base,
+        "tensor": response_tensor(base, nuclei, ALL_COUPLINGS, sin2),
+        "bin_edges": np.asarray(spec.bin_edges),
+        "n_targets": np.asarray([t.n_targets for t in detector.targets]),
+    }
+    if spec.timing is not None:
+        arrays["time_edges_us"] = np.asarray(spec.timing["edges_us"])
+    for axis, grid in spec.nuisances.items():
+        # each shape nuisance varied alone, the others at nominal (additive morphing)
+        grid_bases = np.stack([_base_at(spec, settings, axis, value) for value in grid])
+        arrays[f"grid_{axis}"] = np.asarray(grid)
+        arrays[f"tensor_{axis}"] = response_tensor(
+            np.moveaxis(grid_bases, 0, -1), nuclei, ALL_COUPLINGS, sin2
+        ).transpose(1, 0, 2, 3)  # [bin, grid, i, j] → [grid, bin, i, j]
     write_table(
         path,
-        {
-            "base": base,
-            "tensor": tensor,
-            "bin_edges": np.asarray(spec.bin_edges),
-            "n_targets": np.asarray([t.n_targets for t in detector.targets]),
-        },
+        arrays,
         {
             "detector": spec.name,
             "spec": spec.raw,
@@ -67,9 +77,21 @@ def build_detector(
             "couplings": ["SM", *COUPLING_NAMES],
             "base_units": "events per unit coupling-structure weight (see models.couplings)",
             "fluence_per_flavour_cm2": detector.fluence_cm2,
+            "bin_shape": [len(spec.bin_edges) - 1, spec.n_time_bins],
+            "nuisance_axes": list(spec.nuisances),
         },
     )
     return BuildResult(spec.name, path, True, time.perf_counter() - start)
+
+
+def _base_at(spec, settings: QuadratureSettings, axis: str, value: float) -> np.ndarray:
+    """Base integrals with one shape nuisance set to ``value``."""
+    if axis == "efficiency_sigma":
+        return base_integrals(Detector(spec, efficiency_sigma=value), settings)
+    detector = Detector(spec)
+    if axis == "radius_scale":
+        return base_integrals(detector, settings, radius_scale=value)
+    return base_integrals(detector, settings, time_shift_us=value)
 
 
 def build_all(

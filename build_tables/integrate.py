@@ -23,9 +23,15 @@ from cevnsfast.physics.flux import FLUX_COMPONENTS, delayed_moments
 
 
 def base_integrals(
-    detector: Detector, settings: QuadratureSettings, radius_scale: float = 1.0
+    detector: Detector,
+    settings: QuadratureSettings,
+    radius_scale: float = 1.0,
+    time_shift_us: float = 0.0,
 ) -> np.ndarray:
-    """R[nucleus, component, structure, bin] in events (for unit couplings of each structure)."""
+    """R[nucleus, component, structure, bin] in events (for unit couplings of each structure).
+
+    With time binning, ``bin`` runs over energy × time (energy-major, Eq. 16).
+    """
     n_bins = len(detector.spec.bin_edges) - 1
     out = np.zeros((len(detector.targets), len(FLUX_COMPONENTS), len(STRUCTURES), n_bins))
     physics = detector.spec.physics
@@ -45,4 +51,6 @@ def base_integrals(
             for si, structure in enumerate(STRUCTURES):
                 c0, c2 = kinematic_shape(structure, t_mev, nucleus.mass_mev)
                 out[ni, fi, si] = scale * ((pref * (c0 * g0 + c2 * g2) * w_mev) @ prob)
-    return out
+    # [n, f, s, bE] → [n, s, f, bE] so the component axis sits next to the energy bins
+    folded = detector.fold_time(out.transpose(0, 2, 1, 3), time_shift_us)
+    return folded.transpose(0, 2, 1, 3)

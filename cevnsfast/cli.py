@@ -75,23 +75,33 @@ def rates(detector: str, assignments: tuple[str, ...], as_json: bool) -> None:
 
     values = _parse_assignments(assignments)
     predictor = RatePredictor(detector, couplings=list(values))
-    counts = predictor.counts(values)
-    edges = predictor.bin_edges
+    edges, time_edges = predictor.bin_edges, predictor.time_edges_us
+    grid = predictor.counts(values).reshape(len(edges) - 1, -1)  # [energy bin, time bin]
+    energy = grid.sum(axis=1)
     if as_json:
+        bins = {"edges": edges.tolist(), "units": predictor.unit, "counts": energy.tolist()}
+        if time_edges is not None:
+            bins |= {"time_edges_us": time_edges.tolist(), "counts_energy_time": grid.tolist()}
         payload = {
             "detector": predictor.detector,
             "couplings": values,
-            "total": float(counts.sum()),
-            "bins": {"edges": edges.tolist(), "units": predictor.unit, "counts": counts.tolist()},
+            "total": float(grid.sum()),
+            "bins": bins,
         }
         click.echo(json.dumps(payload))
         return
     shown = ", ".join(f"{k} = {v:g}" for k, v in values.items()) or "Standard Model"
     click.echo(f"{predictor.detector}: expected CEvNS events ({shown})")
-    click.echo(f"{'bin [' + predictor.unit + ']':>20} {'events':>12}")
+    _print_projection(f"bin [{predictor.unit}]", edges, energy)
+    if time_edges is not None:
+        _print_projection("time [us]", time_edges, grid.sum(axis=0))
+    click.echo(f"{'total':>20} {grid.sum():12.4f}")
+
+
+def _print_projection(label: str, edges: np.ndarray, counts: np.ndarray) -> None:
+    click.echo(f"{label:>20} {'events':>12}")
     for lo, hi, n in zip(edges[:-1], edges[1:], counts, strict=True):
         click.echo(f"{f'{lo:g} - {hi:g}':>20} {n:12.4f}")
-    click.echo(f"{'total':>20} {counts.sum():12.4f}")
 
 
 @main.command()

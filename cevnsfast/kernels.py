@@ -41,3 +41,14 @@ def quadratic_form_batch(tensor: np.ndarray, xs: np.ndarray) -> np.ndarray:
     for p in nb.prange(n_points):
         quadratic_form_into(tensor, xs[p], out[p])
     return out
+
+
+@nb.njit(cache=True, nogil=True)
+def quadratic_form_grids_into(
+    tensors: np.ndarray, n_grid: np.ndarray, x: np.ndarray, out: np.ndarray
+) -> None:
+    """out[k, g, b] = x · T_k[g, b] · x for shape-nuisance grids ``tensors[k, g, b, i, j]``;
+    grid k has ``n_grid[k]`` points (the rest of the axis is padding and is skipped)."""
+    for k in range(tensors.shape[0]):
+        for g in range(n_grid[k]):
+            quadratic_form_into(tensors[k, g], x, out[k, g])

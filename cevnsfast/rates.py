@@ -12,8 +12,9 @@ from pathlib import Path
 import numpy as np
 
 from cevnsfast.detectors.spec import load_spec
-from cevnsfast.kernels import quadratic_form, quadratic_form_batch
+from cevnsfast.kernels import quadratic_form, quadratic_form_batch, quadratic_form_grids_into
 from cevnsfast.models.couplings import COUPLING_NAMES, Coupling, parse_coupling
+from cevnsfast.profile_kernels import interpolate_shape
 from cevnsfast.tables import Table, TableError, input_hash, read_table, table_path
 
 
@@ -59,10 +60,23 @@ class RatePredictor:
             raise ValueError(f"couplings listed twice: {names}")
         stored = self.table.attrs["couplings"]
         index = [0] + [stored.index(n) for n in names]
-        full = self.table.arrays["tensor"]
-        self.tensor = np.ascontiguousarray(full[:, index][:, :, index])
-        self.bin_edges = self.table.arrays["bin_edges"]
+        arrays = self.table.arrays
+        self.tensor = np.ascontiguousarray(arrays["tensor"][:, index][:, :, index])
+        self.bin_edges = arrays["bin_edges"]
+        self.time_edges_us = arrays.get("time_edges_us")
         self.unit = self.table.attrs["observable_unit"]
+        self.nuisance_axes: list[str] = list(self.table.attrs.get("nuisance_axes", []))
+        # shape-nuisance grids, padded to a common length (NaN grid values mark padding)
+        n_axes, n_bins, n_x = len(self.nuisance_axes), self.tensor.shape[0], len(index)
+        g_max = max([len(arrays[f"grid_{a}"]) for a in self.nuisance_axes], default=0)
+        self.grid_values = np.full((n_axes, g_max), np.nan)
+        self.grid_sizes = np.zeros(n_axes, dtype=np.int64)
+        self.shape_tensors = np.zeros((n_axes, g_max, n_bins, n_x, n_x))
+        for k, axis in enumerate(self.nuisance_axes):
+            grid = arrays[f"grid_{axis}"]
+            self.grid_values[k, : len(grid)] = grid
+            self.grid_sizes[k] = len(grid)
+            self.shape_tensors[k, : len(grid)] = arrays[f"tensor_{axis}"][:, :, index][..., index]
 
     @property
     def coupling_names(self) -> list[str]:
@@ -91,9 +105,38 @@ class RatePredictor:
         x[1:] = values
         return x
 
-    def counts(self, values: Mapping[str, float] | Sequence[float] | None = None) -> np.ndarray:
-        """Expected CEvNS events per reconstructed bin."""
-        return quadratic_form(self.tensor, self.x_vector(values))
+    def counts(
+        self,
+        values: Mapping[str, float] | Sequence[float] | None = None,
+        nuisances: Mapping[str, float] | None = None,
+    ) -> np.ndarray:
+        """Expected CEvNS events per reconstructed bin (energy-major × time bins).
+
+        ``nuisances`` sets shape-nuisance axes (e.g. ``{"radius_scale": 1.03}``); the signal
+        is morphed additively, S = S₀ + Σ_k [I_k(θ_k) − S₀], with the interpolation of
+        ``profile_kernels`` (exact at grid points, smooth in between).
+        """
+        x = self.x_vector(values)
+        nominal = quadratic_form(self.tensor, x)
+        if not nuisances:
+            return nominal
+        grids = self.signal_grids(x)
+        out = nominal.copy()
+        for axis, theta in nuisances.items():
+            if axis not in self.nuisance_axes:
+                raise ValueError(
+                    f"{self.detector} has no nuisance axis {axis!r}; axes: {self.nuisance_axes}"
+                )
+            k = self.nuisance_axes.index(axis)
+            n = self.grid_sizes[k]
+            out += interpolate_shape(grids[k, :n], self.grid_values[k, :n], float(theta)) - nominal
+        return out
+
+    def signal_grids(self, x: np.ndarray) -> np.ndarray:
+        """Signal counts on every shape-nuisance grid, [axis, grid point, bin], for x."""
+        out = np.zeros(self.shape_tensors.shape[:3])
+        quadratic_form_grids_into(self.shape_tensors, self.grid_sizes, x, out)
+        return out
 
     def counts_batch(self, points: np.ndarray) -> np.ndarray:
         """Counts per bin for points of shape (n_points, n_couplings)."""

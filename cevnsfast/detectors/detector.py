@@ -11,7 +11,8 @@ from cevnsfast.detectors.response import Response, gauss_legendre
 from cevnsfast.detectors.spec import DetectorSpec, load_spec
 from cevnsfast.nuclei import Isotope, isotope, molar_mass_g
 from cevnsfast.physics.cross_sections import t_max_mev
-from cevnsfast.physics.flux import fluence_per_flavour_cm2
+from cevnsfast.physics.flux import FLUX_COMPONENTS, fluence_per_flavour_cm2
+from cevnsfast.physics.timing import time_bin_weights
 
 
 @dataclass(frozen=True)
@@ -38,9 +39,9 @@ class TargetNucleus:
 class Detector:
     """Everything the rate integral of arXiv:2402.16953 Eq. (15) needs for one detector."""
 
-    def __init__(self, spec: DetectorSpec):
+    def __init__(self, spec: DetectorSpec, efficiency_sigma: float = 0.0):
         self.spec = spec
-        self.response = Response(spec)
+        self.response = Response(spec, efficiency_sigma)
         self.fluence_cm2 = fluence_per_flavour_cm2(
             spec.pot, spec.nu_per_flavour_per_pot, spec.distance_m
         )
@@ -53,6 +54,27 @@ class Detector:
     @property
     def name(self) -> str:
         return self.spec.name
+
+    def time_weights(self, time_shift_us: float = 0.0) -> np.ndarray:
+        """p[component, time bin] (Eq. 16); a single all-ones bin without time binning."""
+        timing = self.spec.timing
+        if timing is None:
+            return np.ones((len(FLUX_COMPONENTS), 1))
+        return time_bin_weights(
+            timing["edges_us"],
+            timing["pulse_mean_us"],
+            timing["pulse_sigma_us"],
+            timing["efficiency_onset_us"],
+            timing["efficiency_decay_per_us"],
+            shift_us=time_shift_us,
+        )
+
+    def fold_time(self, per_component: np.ndarray, time_shift_us: float = 0.0) -> np.ndarray:
+        """[..., component, energy bin] → [..., component, energy bin × time bin] (flattened
+        energy-major), multiplying each component by its arrival-time bin weights."""
+        weights = self.time_weights(time_shift_us)  # [component, time bin]
+        folded = per_component[..., :, :, None] * weights[:, None, :]
+        return folded.reshape(*per_component.shape[:-1], -1)
 
     def _targets(self) -> tuple[TargetNucleus, ...]:
         """N_target = M_det / M_molar · N_A per formula unit, split by isotope (Eq. 15)."""

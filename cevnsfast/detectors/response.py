@@ -30,8 +30,9 @@ def gauss_legendre(lo: float, hi: float, n: int) -> tuple[np.ndarray, np.ndarray
 class Response:
     """Vectorised response functions of one detector spec (units in every name)."""
 
-    def __init__(self, spec: DetectorSpec):
+    def __init__(self, spec: DetectorSpec, efficiency_sigma: float = 0.0):
         self.spec = spec
+        self.efficiency_sigma = efficiency_sigma
         self.edges = np.asarray(spec.bin_edges, dtype=float)
         self.q = spec.quenching
         self.s = spec.smearing
@@ -78,16 +79,34 @@ class Response:
         if self.e["model"] == "constant":
             value = np.full_like(x, self.e["value"])
         else:
-            a, b, c, d = (self.e[k] for k in "abcd")
-            value = np.clip(a / (1.0 + np.exp(-b * (x + self.e["shift"] - c))) + d, 0.0, None)
+            value = self._logistic(x, self.e)
+            s = self.efficiency_sigma
+            if s != 0.0:
+                # quadratic through the −1σ, nominal and +1σ curves (smooth in s, so the
+                # α6 table axis interpolates well): nom + s (p − m)/2 + s² (p + m − 2 nom)/2
+                plus = self._logistic(x, self.e["variants"]["plus1sigma"])
+                minus = self._logistic(x, self.e["variants"]["minus1sigma"])
+                value = value + 0.5 * s * (plus - minus) + 0.5 * s**2 * (plus + minus - 2 * value)
+                value = np.clip(value, 0.0, None)
         return np.where(x >= self.e["zero_below"], value, 0.0)
+
+    def _logistic(self, x: np.ndarray, coeffs: dict) -> np.ndarray:
+        """a/(1 + e^{−b(x + shift − c)}) + d clipped at 0 (CsI 2021 release, effCoefficients)."""
+        a, b, c, d = (coeffs[k] for k in "abcd")
+        return np.clip(a / (1.0 + np.exp(-b * (x + self.e["shift"] - c))) + d, 0.0, None)
 
     def efficiency_kinks(self) -> list[float]:
         """Points where A(x) is not smooth: the hard cut and the zero of a logistic with d < 0."""
         kinks = [self.e["zero_below"]] if self.e["zero_below"] > 0 else []
-        if self.e["model"] == "logistic" and self.e["d"] < 0 < self.e["a"] + self.e["d"]:
-            a, b, c, d = (self.e[k] for k in "abcd")
-            kinks.append(c - self.e["shift"] - np.log(-a / d - 1.0) / b)
+        if self.e["model"] != "logistic":
+            return kinks
+        curves = [self.e]
+        if self.efficiency_sigma != 0.0:
+            curves += list(self.e["variants"].values())
+        for coeffs in curves:
+            a, b, c, d = (coeffs[k] for k in "abcd")
+            if d < 0 < a + d:
+                kinks.append(c - self.e["shift"] - np.log(-a / d - 1.0) / b)
         return kinks
 
     def threshold_observable(self) -> float:

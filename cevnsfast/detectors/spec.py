@@ -9,6 +9,7 @@ Shipped specs live in ``build_tables/detectors/``; users pass their own file by 
 """
 
 import copy
+import dataclasses
 import hashlib
 import json
 import math
@@ -26,6 +27,12 @@ OBSERVABLES = ("keVnr", "keVee", "pe")
 QUENCHING_MODELS = ("none", "constant", "linear_qf", "piecewise_linear_qf", "polynomial_mev")
 SMEARING_MODELS = ("none", "gamma_csi", "gaussian")
 EFFICIENCY_MODELS = ("constant", "logistic")
+NUISANCE_AXES = {
+    # name: (allowed range, nominal value) — shape nuisances tabulated on a grid
+    "radius_scale": ((0.5, 1.5), 1.0),
+    "efficiency_sigma": ((-5.0, 5.0), 0.0),
+    "time_shift_us": ((-1.0, 1.0), 0.0),
+}
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,13 @@ class DetectorSpec:
     bin_edges: tuple[float, ...]
     physics: dict[str, Any]
     raw: dict[str, Any] = field(repr=False)
+    timing: dict[str, Any] | None = None
+    nuisances: dict[str, tuple[float, ...]] = field(default_factory=dict)
+
+    @property
+    def n_time_bins(self) -> int:
+        """Number of arrival-time bins (1 when the detector has no time binning)."""
+        return 1 if self.timing is None else len(self.timing["edges_us"]) - 1
 
     def canonical_json(self) -> str:
         """The spec as canonical JSON: the input to its provenance hash."""
@@ -228,9 +242,50 @@ def validate_spec(raw: dict, default_name: str = "detector") -> DetectorSpec:
         },
         raw=raw,
     )
+    spec = _with_timing_and_nuisances(r, spec)
     _check_sources(r)
     _check_threshold(r, spec)
     return spec
+
+
+def _with_timing_and_nuisances(r: _Reader, spec: DetectorSpec) -> DetectorSpec:
+    """Optional arrival-time binning and shape-nuisance grids (CsI 2021, arXiv:2211.11905)."""
+    timing = None
+    if "timing" in r.raw:
+        p = "timing"
+        edges = r.numbers(f"{p}.edges_us")
+        if len(edges) < 2 or any(b <= a for a, b in zip(edges, edges[1:], strict=False)):
+            raise r.fail(f"{p}.edges_us", "must be at least two strictly increasing times (µs)")
+        timing = {
+            "edges_us": edges,
+            "pulse_mean_us": r.number(f"{p}.pulse_mean_us", -10.0, 10.0),
+            "pulse_sigma_us": r.number(f"{p}.pulse_sigma_us", 0.0, 10.0, lo_open=True),
+            "efficiency_onset_us": r.number(f"{p}.efficiency_onset_us", -10.0, 100.0),
+            "efficiency_decay_per_us": r.number(f"{p}.efficiency_decay_per_us", 0.0, 100.0),
+        }
+    nuisances = {}
+    for name in r.raw.get("nuisances", {}):
+        if name not in NUISANCE_AXES:
+            known = sorted(NUISANCE_AXES)
+            raise r.fail(f"nuisances.{name}", f"is not a known axis; known: {known}")
+        (lo, hi), nominal = NUISANCE_AXES[name]
+        values = r.numbers(f"nuisances.{name}")
+        if len(values) < 3 or any(b <= a for a, b in zip(values, values[1:], strict=False)):
+            raise r.fail(f"nuisances.{name}", "must be ≥ 3 strictly increasing grid values")
+        if nominal not in values or values[0] < lo or values[-1] > hi:
+            raise r.fail(
+                f"nuisances.{name}",
+                f"must lie in [{lo}, {hi}] and contain the nominal value {nominal}",
+            )
+        nuisances[name] = values
+    if "time_shift_us" in nuisances and timing is None:
+        raise r.fail("nuisances.time_shift_us", "needs a [timing] table")
+    if "efficiency_sigma" in nuisances and not spec.efficiency.get("variants"):
+        raise r.fail(
+            "nuisances.efficiency_sigma",
+            "needs response.efficiency.plus1sigma and .minus1sigma coefficient tables",
+        )
+    return dataclasses.replace(spec, timing=timing, nuisances=nuisances)
 
 
 def _quenching(r: _Reader, observable: str) -> dict[str, Any]:
@@ -289,6 +344,11 @@ def _efficiency(r: _Reader) -> dict[str, Any]:
         for key in ("a", "b", "c", "d"):
             e[key] = r.number(f"{p}.{key}")
         e["shift"] = r.number(f"{p}.shift", -1e4, 1e4, default=0.0)
+        variants = [v for v in ("plus1sigma", "minus1sigma") if v in r.get(p)]
+        if variants:
+            if len(variants) != 2:
+                raise r.fail(p, "needs both plus1sigma and minus1sigma, or neither")
+            e["variants"] = {v: {k: r.number(f"{p}.{v}.{k}") for k in "abcd"} for v in variants}
     e["zero_below"] = r.number(f"{p}.zero_below", 0.0, 1e6, default=0.0)
     return e
 

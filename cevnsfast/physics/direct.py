@@ -27,14 +27,16 @@ def direct_counts(
     couplings: Mapping[str, float],
     settings: QuadratureSettings = QuadratureSettings(),
     radius_scale: float = 1.0,
+    time_shift_us: float = 0.0,
 ) -> np.ndarray:
-    """Expected events per reconstructed bin for ``couplings`` (name → value)."""
+    """Expected events per reconstructed bin (energy × time, energy-major) for ``couplings``
+    (name → value); ``detector`` carries the efficiency variation, if any."""
     keys = {}
     for name, value in couplings.items():
         c = parse_coupling(name)
         keys[(c.structure, c.quark, c.alpha, c.beta)] = float(value)
     physics = detector.spec.physics
-    counts = np.zeros(len(detector.spec.bin_edges) - 1)
+    per_component = np.zeros((len(FLUX_COMPONENTS), len(detector.spec.bin_edges) - 1))
     u, w_u = gauss_legendre(0.0, 1.0, ENERGY_NODES)
     for target in detector.targets:
         nucleus = target.nucleus
@@ -47,12 +49,13 @@ def direct_counts(
             form_factor_name=physics["form_factor"],
             radius_scale=radius_scale,
         )
-        rate = np.zeros_like(t_mev)  # ∫ dE Φ dσ/dT per unit fluence, per recoil node
-        for component in FLUX_COMPONENTS:
-            if component.prompt:
-                rate += dsigma_dt_cm2_per_mev(
+        scale = target.n_targets * detector.fluence_cm2 * 1e-3 * w_kev
+        for fi, component in enumerate(FLUX_COMPONENTS):
+            if component.prompt:  # ∫ dE Φ dσ/dT per unit fluence, per recoil node
+                rate = dsigma_dt_cm2_per_mev(
                     E_PROMPT_MEV, t_mev, nucleus, component.flavour, **kwargs
                 )
+                per_component[fi] += (rate * scale) @ prob
                 continue
             e_lo = np.minimum(e_min_mev(t_mev, nucleus.mass_mev), E_MAX_DELAYED_MEV)
             span = E_MAX_DELAYED_MEV - e_lo
@@ -60,6 +63,5 @@ def direct_counts(
             integrand = delayed_shape_per_mev(component.name, e) * dsigma_dt_cm2_per_mev(
                 e, t_mev[:, None], nucleus, component.flavour, **kwargs
             )
-            rate += span * (integrand @ w_u)
-        counts += target.n_targets * detector.fluence_cm2 * ((rate * 1e-3 * w_kev) @ prob)
-    return counts
+            per_component[fi] += (span * (integrand @ w_u) * scale) @ prob
+    return detector.fold_time(per_component, time_shift_us).sum(axis=0)
