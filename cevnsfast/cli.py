@@ -105,6 +105,126 @@ def _print_projection(label: str, edges: np.ndarray, counts: np.ndarray) -> None
 
 
 @main.command()
+@click.argument("experiments")
+@click.option(
+    "--set",
+    "assignments",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Coupling value at which to fit the nuisances (repeatable; others 0).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Draw data and fitted components (PE and time projections) to FILE.png/.pdf.",
+)
+def fit(experiments: str, assignments: tuple[str, ...], as_json: bool, plot: Path | None) -> None:
+    """Best-fit nuisances and fitted counts of EXPERIMENTS (e.g. csi2021, nai+cryocsi)."""
+    from cevnsfast.likelihood.registry import experiment
+
+    values = _parse_assignments(assignments)
+    exp = experiment(experiments, list(values))
+    result = exp.fit(values)
+    if plot is not None:
+        _plot_fit(exp, values, plot)
+    if as_json:
+        click.echo(json.dumps(result.as_dict()))
+        return
+    shown = ", ".join(f"{k} = {v:g}" for k, v in values.items()) or "Standard Model"
+    click.echo(f"{result.experiment} at {shown}")
+    click.echo(f"  chi2_min = {result.chi2_min:.4f}  (ndof = {result.ndof})")
+    click.echo("  nuisances:")
+    for k, v in result.nuisances.items():
+        click.echo(f"    {k:24} {v:+.5f}")
+    click.echo("  counts:")
+    for k, v in result.counts.items():
+        click.echo(f"    {k:24} {v:10.2f}")
+
+
+def _plot_fit(exp, values: dict, path: Path) -> None:
+    from cevnsfast import plots
+
+    parts = getattr(exp, "parts", [exp])
+    for part in parts:
+        if not hasattr(part, "fitted_components"):
+            click.echo(f"(no fit plot for {part.name}: Asimov experiments have no data)", err=True)
+            continue
+        fig = plots.fit_projections(
+            part.fitted_components(values),
+            part.data.pe_edges,
+            part.data.time_edges_us,
+            title=f"{part.name}: data and fitted components",
+        )
+        target = path if len(parts) == 1 else path.with_name(f"{path.stem}_{part.name}")
+        for written in plots.save(fig, target):
+            click.echo(f"wrote {written}", err=True)
+
+
+@main.command()
+@click.argument("experiments")
+@click.option("--param", required=True, help="Coupling to scan, e.g. eps_ee_uV.")
+@click.option("--range", "value_range", nargs=2, type=float, required=True, metavar="LO HI")
+@click.option("--points", type=click.IntRange(2, 1_000_000), default=201, show_default=True)
+@click.option(
+    "--set",
+    "assignments",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Other couplings held fixed (repeatable; others 0).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option(
+    "--plot", type=click.Path(dir_okay=False, path_type=Path), help="Draw Δχ² to FILE.png/.pdf."
+)
+def profile(
+    experiments: str,
+    param: str,
+    value_range: tuple[float, float],
+    points: int,
+    assignments: tuple[str, ...],
+    as_json: bool,
+    plot: Path | None,
+) -> None:
+    """Δχ²(PARAM) with all nuisances profiled, and its 1σ / 90 % C.L. intervals."""
+    from cevnsfast.likelihood.registry import experiment
+    from cevnsfast.models.couplings import parse_coupling
+    from cevnsfast.scan.intervals import format_intervals
+    from cevnsfast.scan.profile import profile_1d
+
+    try:
+        param = parse_coupling(param).name
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--param") from None
+    lo, hi = value_range
+    if not lo < hi:
+        raise click.BadParameter(f"needs LO < HI, got {lo} {hi}", param_hint="--range")
+    fixed = _parse_assignments(assignments)
+    result = profile_1d(
+        lambda names: experiment(experiments, names), param, np.linspace(lo, hi, points), fixed
+    )
+    if plot is not None:
+        from cevnsfast import plots
+
+        fig = plots.profiles([(experiments, result.values, result.delta_chi2, {})], param)
+        for written in plots.save(fig, plot):
+            click.echo(f"wrote {written}", err=True)
+    if as_json:
+        click.echo(json.dumps(result.as_dict()))
+        return
+    click.echo(
+        f"{experiments}: profile of {param} (chi2_min = {result.chi2.min():.4f} at "
+        f"{result.best_fit:.5g})"
+    )
+    click.echo(f"  1 sigma: {format_intervals(result.intervals('1sigma'))}")
+    click.echo(f"  90% CL : {format_intervals(result.intervals(0.90))}")
+    step = max(1, points // 25)
+    click.echo(f"{param:>16} {'delta chi2':>12}")
+    for v, d in zip(result.values[::step], result.delta_chi2[::step], strict=True):
+        click.echo(f"{v:16.5g} {d:12.4f}")
+
+
+@main.command()
 def detectors() -> None:
     """List shipped detector specs and the values they take as [assumed]."""
     from cevnsfast.detectors.spec import load_spec, shipped_spec_names

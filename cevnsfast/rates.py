@@ -113,8 +113,9 @@ class RatePredictor:
         """Expected CEvNS events per reconstructed bin (energy-major × time bins).
 
         ``nuisances`` sets shape-nuisance axes (e.g. ``{"radius_scale": 1.03}``); the signal
-        is morphed additively, S = S₀ + Σ_k [I_k(θ_k) − S₀], with the interpolation of
-        ``profile_kernels`` (exact at grid points, smooth in between).
+        is morphed multiplicatively, S = S₀ Π_k I_k(θ_k)/S₀, with the interpolation of
+        ``profile_kernels`` (exact at grid points, smooth in between) — the same model the
+        likelihood profiles.
         """
         x = self.x_vector(values)
         nominal = quadratic_form(self.tensor, x)
@@ -129,7 +130,11 @@ class RatePredictor:
                 )
             k = self.nuisance_axes.index(axis)
             n = self.grid_sizes[k]
-            out += interpolate_shape(grids[k, :n], self.grid_values[k, :n], float(theta)) - nominal
+            shifted = interpolate_shape(grids[k, :n], self.grid_values[k, :n], float(theta))
+            ratio = np.divide(
+                np.maximum(shifted, 0.0), nominal, out=np.ones_like(nominal), where=nominal > 0
+            )
+            out = np.where(nominal > 0, out * ratio, out + shifted - nominal)
         return out
 
     def signal_grids(self, x: np.ndarray) -> np.ndarray:

@@ -33,10 +33,11 @@ class Response:
     def __init__(self, spec: DetectorSpec, efficiency_sigma: float = 0.0):
         self.spec = spec
         self.efficiency_sigma = efficiency_sigma
+        self.e = spec.efficiency
+        self.efficiency_coefficients = self._interpolated_coefficients(efficiency_sigma)
         self.edges = np.asarray(spec.bin_edges, dtype=float)
         self.q = spec.quenching
         self.s = spec.smearing
-        self.e = spec.efficiency
 
     # ---- quenching and observable -------------------------------------------------------
     def e_ee_kev(self, t_kevnr: np.ndarray) -> np.ndarray:
@@ -79,32 +80,32 @@ class Response:
         if self.e["model"] == "constant":
             value = np.full_like(x, self.e["value"])
         else:
-            value = self._logistic(x, self.e)
-            s = self.efficiency_sigma
-            if s != 0.0:
-                # quadratic through the −1σ, nominal and +1σ curves (smooth in s, so the
-                # α6 table axis interpolates well): nom + s (p − m)/2 + s² (p + m − 2 nom)/2
-                plus = self._logistic(x, self.e["variants"]["plus1sigma"])
-                minus = self._logistic(x, self.e["variants"]["minus1sigma"])
-                value = value + 0.5 * s * (plus - minus) + 0.5 * s**2 * (plus + minus - 2 * value)
-                value = np.clip(value, 0.0, None)
+            a, b, c, d = (self.efficiency_coefficients[k] for k in "abcd")
+            value = np.clip(a / (1.0 + np.exp(-b * (x + self.e["shift"] - c))) + d, 0.0, None)
         return np.where(x >= self.e["zero_below"], value, 0.0)
 
-    def _logistic(self, x: np.ndarray, coeffs: dict) -> np.ndarray:
-        """a/(1 + e^{−b(x + shift − c)}) + d clipped at 0 (CsI 2021 release, effCoefficients)."""
-        a, b, c, d = (coeffs[k] for k in "abcd")
-        return np.clip(a / (1.0 + np.exp(-b * (x + self.e["shift"] - c))) + d, 0.0, None)
+    def _interpolated_coefficients(self, s: float) -> dict[str, float] | None:
+        """Logistic coefficients at α6 = s: the quadratic in s through the −1σ, nominal and
+        +1σ rows of the release, coefficient by coefficient. The curve stays a logistic whose
+        zero crossing moves smoothly with s, so counts are smooth in s and the α6 table axis
+        interpolates well (blending clipped curves instead would not be)."""
+        if self.e["model"] != "logistic":
+            return None
+        if s == 0.0:
+            return {k: self.e[k] for k in "abcd"}
+        plus, minus = self.e["variants"]["plus1sigma"], self.e["variants"]["minus1sigma"]
+        return {
+            k: self.e[k]
+            + 0.5 * s * (plus[k] - minus[k])
+            + 0.5 * s**2 * (plus[k] + minus[k] - 2.0 * self.e[k])
+            for k in "abcd"
+        }
 
     def efficiency_kinks(self) -> list[float]:
         """Points where A(x) is not smooth: the hard cut and the zero of a logistic with d < 0."""
         kinks = [self.e["zero_below"]] if self.e["zero_below"] > 0 else []
-        if self.e["model"] != "logistic":
-            return kinks
-        curves = [self.e]
-        if self.efficiency_sigma != 0.0:
-            curves += list(self.e["variants"].values())
-        for coeffs in curves:
-            a, b, c, d = (coeffs[k] for k in "abcd")
+        if self.e["model"] == "logistic":
+            a, b, c, d = (self.efficiency_coefficients[k] for k in "abcd")
             if d < 0 < a + d:
                 kinks.append(c - self.e["shift"] - np.log(-a / d - 1.0) / b)
         return kinks

@@ -1,0 +1,82 @@
+"""matplotlib figures: data with fitted components, Δχ² profiles. PNG and PDF."""
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+COLOURS = {"CEvNS": "tab:red", "BRN": "tab:orange", "NIN": "tab:olive", "SSB": "tab:gray"}
+
+
+def save(fig, path: Path) -> list[Path]:
+    """Write ``path`` with .png and .pdf suffixes; returns both paths."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    out = [path.with_suffix(".png"), path.with_suffix(".pdf")]
+    for p in out:
+        fig.savefig(p, dpi=150, bbox_inches="tight")
+    plt.close(fig)
+    return out
+
+
+def fit_projections(components: dict, pe_edges, time_edges_us, title: str = "") -> plt.Figure:
+    """Stacked fitted components and data, projected on PE and on time (CsI 2021 style)."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    for axis_index, (ax, edges, label) in enumerate(
+        zip(
+            axes, (pe_edges, time_edges_us), ("reconstructed energy [PE]", "time [µs]"), strict=True
+        )
+    ):
+        edges = np.asarray(edges, float)
+        widths = np.diff(edges)
+        bottom = np.zeros(len(edges) - 1)
+        for name in ("SSB", "NIN", "BRN", "CEvNS"):
+            proj = components[name].sum(axis=1 - axis_index)
+            ax.bar(
+                edges[:-1],
+                proj / widths,
+                widths,
+                bottom=bottom / widths,
+                align="edge",
+                color=COLOURS[name],
+                alpha=0.75,
+                label=f"{name} ({proj.sum():.0f})",
+            )
+            bottom += proj
+        data = components["data"].sum(axis=1 - axis_index)
+        centres = 0.5 * (edges[1:] + edges[:-1])
+        ax.errorbar(
+            centres,
+            data / widths,
+            np.sqrt(data) / widths,
+            fmt="ko",
+            ms=4,
+            label=f"data ({data.sum():.0f})",
+        )
+        ax.set_xlabel(label)
+        ax.set_ylabel("events / " + ("PE" if axis_index == 0 else "µs"))
+        ax.set_xlim(edges[0], edges[-1])
+    axes[0].legend(fontsize=8)
+    fig.suptitle(title)
+    return fig
+
+
+def profiles(
+    curves: Sequence[tuple[str, np.ndarray, np.ndarray, dict]], xlabel: str, ylim: float = 12.0
+) -> plt.Figure:
+    """Δχ² curves with the 1σ and 90 % C.L. (1 dof) levels; each curve: (label, x, Δχ², style)."""
+    fig, ax = plt.subplots(figsize=(5.2, 4))
+    for label, x, dchi2, style in curves:
+        ax.plot(x, dchi2, label=label, **style)
+    for level, text in ((1.0, "1σ"), (2.706, "90 % C.L.")):
+        ax.axhline(level, color="k", lw=0.6, ls=":")
+        ax.text(ax.get_xlim()[1], level, f" {text}", va="center", fontsize=8)
+    ax.set_ylim(0, ylim)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("Δχ²")
+    ax.legend(fontsize=8)
+    return fig
