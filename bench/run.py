@@ -61,6 +61,99 @@ def bench_rates(quick: bool, tables: Path) -> dict[str, dict]:
     return out
 
 
+def bench_likelihoods(quick: bool, tables: Path) -> dict[str, dict]:
+    """One profiled χ² on the real tables: CsI 2021 (all nuisances) and NaI+Cryo-CsI.
+
+    Baselines measured in the same run: the same CsI χ² profiled by iminuit (Migrad on the
+    kernel's χ²), and the direct-integration path (counts integrated at the point, then
+    profiled) — what a one-off script would do.
+    """
+    from iminuit import Minuit
+
+    from cevnsfast.detectors import Detector
+    from cevnsfast.likelihood.registry import experiment
+    from cevnsfast.physics.direct import direct_counts
+    from cevnsfast.profile_kernels import poisson_chi2, profile_poisson
+
+    out = {}
+    csi = experiment("csi2021", ["eps_ee_uV"], tables_dir=tables)
+    point = np.array([0.05])
+    csi.chi2(point)
+    ours = _best_of(lambda: csi.chi2(point), 5, 500)
+    p = csi.predictor
+    x = p.x_vector(point)
+    sig0, grids = p.counts(point), p.signal_grids(x)
+    args = (
+        csi.observed,
+        sig0,
+        grids,
+        p.grid_values,
+        csi.backgrounds,
+        csi.sigma_norm,
+        csi.sigma_shape,
+        csi.shape_center,
+    )
+
+    def migrad():
+        m = Minuit(lambda par: poisson_chi2(np.asarray(par), *args), csi.x0.copy())
+        m.errordef = Minuit.LEAST_SQUARES
+        m.limits = [(-1, None)] * 4 + [(None, None)] * 3
+        m.migrad()
+
+    iminuit_s = _best_of(migrad, 3, 5)
+    detector = Detector.load("csi2021")
+
+    def direct():
+        s0 = direct_counts(detector, {"eps_ee_uV": 0.05})
+        profile_poisson(
+            csi.observed,
+            s0,
+            grids,
+            p.grid_values,
+            csi.backgrounds,
+            csi.sigma_norm,
+            csi.sigma_shape,
+            csi.shape_center,
+            csi.x0,
+            100,
+            1e-10,
+        )
+
+    direct_s = _best_of(direct, 1 if quick else 3, 1)
+    out["csi2021_profiled_chi2_us"] = {
+        "value": ours * 1e6,
+        "unit": "us/point (99 bins, alpha0..alpha7 profiled, 1 core)",
+        "baseline_ratio": iminuit_s / ours,
+    }
+    out["csi2021_profiled_chi2_vs_direct"] = {
+        "value": direct_s * 1e6,
+        "unit": "us/point via direct integration (baseline)",
+        "baseline_ratio": direct_s / ours,
+    }
+    combo = experiment("nai+cryocsi", ["eps_ee_uV"], tables_dir=tables)
+    combo.chi2(point)
+    t_combo = _best_of(lambda: combo.chi2(point), 5, 2000)
+    out["nai_cryocsi_profiled_chi2_us"] = {
+        "value": t_combo * 1e6,
+        "unit": "us/point (two detectors, (alpha, beta) each, 1 core)",
+        "baseline_ratio": None,
+    }
+    n_batch = 2000 if quick else 20000
+    grid = np.linspace(-0.2, 0.6, n_batch)[:, None]
+    csi.chi2_batch(grid[:10])
+    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    start = time.perf_counter()
+    csi.chi2_batch(grid)
+    per_point = (time.perf_counter() - start) / n_batch
+    numba.set_num_threads(1)
+    out["csi2021_batch_points_per_s"] = {
+        "value": 1.0 / per_point,
+        "unit": f"points/s (chi2_batch, {numba.config.NUMBA_NUM_THREADS} threads)",
+        "baseline_ratio": None,
+    }
+    return out
+
+
 def bench_build(quick: bool) -> dict[str, dict]:
     """Seconds for a full build of every shipped detector into an empty directory."""
     from build_tables.build import build_all
@@ -91,6 +184,10 @@ def main() -> None:
 
         build_all(directory=Path(tmp), progress=False)
         results.update(bench_rates(args.quick, Path(tmp)))
+        results.update(bench_likelihoods(args.quick, Path(tmp)))
+    import profile_bench
+
+    results.update(profile_bench.run(args.quick))
     if args.json:
         print(json.dumps(results))
         return

@@ -8,4 +8,27 @@ Units: MeV and cm inside the physics code; keVnr / keVee / PE only at the detect
 and names say which (``t_keVnr``, ``e_pe``).
 """
 
+import hashlib
+import os
+from pathlib import Path
+
 __version__ = "0.1.0"
+
+
+def _numba_cache_dir() -> None:
+    """Key numba's on-disk cache on the package source.
+
+    numba invalidates a cached function only when its own file changes, not when a kernel it
+    calls from another module does; a cache directory per source hash makes every edit start
+    from a clean cache. Must run before numba is imported; ``NUMBA_CACHE_DIR`` wins if set.
+    """
+    if "NUMBA_CACHE_DIR" in os.environ:
+        return
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).resolve().parent.rglob("*.py")):
+        digest.update(path.read_bytes())
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    os.environ["NUMBA_CACHE_DIR"] = str(base / "cevnsfast" / "numba" / digest.hexdigest()[:16])
+
+
+_numba_cache_dir()
