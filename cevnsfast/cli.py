@@ -225,6 +225,26 @@ def profile(
 
 
 @main.command()
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("reproduce"),
+    show_default=True,
+    help="Output folder.",
+)
+def reproduce(out_dir: Path) -> None:
+    """Reproduce the paper's figures and tables (building missing tables) into --out."""
+    from cevnsfast.reproduce import reproduce as run_reproduce
+
+    artifacts = run_reproduce(out_dir)
+    for a in artifacts:
+        if a.kind == "note":
+            click.echo(f"note: {a.caption}", err=True)
+    click.echo(f"wrote {len(artifacts)} results; open {out_dir / 'index.md'}")
+
+
+@main.command()
 def detectors() -> None:
     """List shipped detector specs and the values they take as [assumed]."""
     from cevnsfast.detectors.spec import load_spec, shipped_spec_names

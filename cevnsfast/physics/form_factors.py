@@ -57,7 +57,12 @@ def helm(
     return _j1_over_x(q_fm * r0) * np.exp(-((q_fm * skin_fm) ** 2) / 2.0)
 
 
-FORM_FACTORS = {"klein_nystrand": klein_nystrand, "helm": helm}
+def point_nucleus(q_mev: np.ndarray, a: int, radius_scale: float = 1.0) -> np.ndarray:
+    """F = 1: the point-like nucleus limit (full coherence), for limits and checks."""
+    return np.ones_like(np.asarray(q_mev, dtype=float))
+
+
+FORM_FACTORS = {"klein_nystrand": klein_nystrand, "helm": helm, "point": point_nucleus}
 
 
 def form_factor(name: str, q_mev: np.ndarray, a: int, radius_scale: float = 1.0) -> np.ndarray:
