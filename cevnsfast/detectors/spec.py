@@ -237,7 +237,7 @@ def validate_spec(raw: dict, default_name: str = "detector") -> DetectorSpec:
         physics={
             "sin2_theta_w": r.number("physics.sin2_theta_w", 0.2, 0.26, default=0.23857),
             "form_factor": r.choice(
-                "physics.form_factor", ("klein_nystrand", "helm"), default="klein_nystrand"
+                "physics.form_factor", ("klein_nystrand", "helm", "point"), default="klein_nystrand"
             ),
         },
         raw=raw,
