@@ -44,6 +44,9 @@ def reproduce(out_dir: Path, progress: bool = True) -> list[Artifact]:
         disable=not progress,
     ) as bar:
         artifacts.append(paper.spectra_figure(out_dir))
+        artifacts.append(
+            paper.event_totals_table(out_dir, ["nai", "cryocsi", *(["csi2021"] * include_csi)])
+        )
         bar.update(1)
         artifacts += paper.single_coupling_results(out_dir, include_csi, bar)
     write_index(out_dir, artifacts, time.perf_counter() - start)
