@@ -154,6 +154,28 @@ def bench_likelihoods(quick: bool, tables: Path) -> dict[str, dict]:
     return out
 
 
+def bench_reproduce() -> dict[str, dict]:
+    """``cevnsfast reproduce`` end to end: from empty tables, then with the tables built."""
+    import os
+
+    from cevnsfast.paths import TABLES_DIR_ENV
+    from cevnsfast.reproduce import reproduce
+
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ[TABLES_DIR_ENV] = str(Path(tmp) / "tables")
+        for label in ("empty_tables", "built_tables"):
+            start = time.perf_counter()
+            reproduce(Path(tmp) / label, progress=False)
+            out[f"reproduce_{label}_s"] = {
+                "value": time.perf_counter() - start,
+                "unit": "s (end to end, 2 threads)",
+                "baseline_ratio": None,
+            }
+        del os.environ[TABLES_DIR_ENV]
+    return out
+
+
 def bench_build(quick: bool) -> dict[str, dict]:
     """Seconds for a full build of every shipped detector into an empty directory."""
     from build_tables.build import build_all
@@ -175,6 +197,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--skip-reproduce", action="store_true", help="leave out the ~1 min reproduce timing"
+    )
     args = parser.parse_args()
     numba.set_num_threads(1)
     results: dict[str, dict] = {}
@@ -188,6 +213,9 @@ def main() -> None:
     import profile_bench
 
     results.update(profile_bench.run(args.quick))
+    if not args.skip_reproduce:
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        results.update(bench_reproduce())
     if args.json:
         print(json.dumps(results))
         return
