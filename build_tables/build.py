@@ -1,6 +1,7 @@
 """Build detector tables: integrate once, assemble the response tensor, write Zarr atomically."""
 
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,11 +101,22 @@ def build_all(
     force: bool = False,
     progress: bool = True,
 ) -> list[BuildResult]:
-    """Build several detectors (default: every shipped spec); only stale ones are rebuilt."""
+    """Build several detectors (default: every shipped spec); only stale ones are rebuilt.
+
+    By default a shipped spec whose input files are missing (e.g. LAr without its data
+    release) is skipped with a warning; named detectors are always built (and fail clearly).
+    """
     results = []
+    explicit = bool(names)
     names = list(names or shipped_spec_names())
     with tqdm(names, desc="building tables", unit="detector", disable=not progress) as bar:
         for name in bar:
             bar.set_postfix_str(str(name))
+            missing = {} if explicit else load_spec(name).missing_inputs()
+            if missing:
+                warnings.warn(
+                    f"not building {name}: missing {', '.join(missing.values())}", stacklevel=2
+                )
+                continue
             results.append(build_detector(name, directory=directory, force=force))
     return results

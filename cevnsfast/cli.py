@@ -147,15 +147,11 @@ def _plot_fit(exp, values: dict, path: Path) -> None:
 
     parts = getattr(exp, "parts", [exp])
     for part in parts:
-        if not hasattr(part, "fitted_components"):
+        if not hasattr(part, "fit_plot_data"):
             click.echo(f"(no fit plot for {part.name}: Asimov experiments have no data)", err=True)
             continue
-        fig = plots.fit_projections(
-            part.fitted_components(values),
-            part.data.pe_edges,
-            part.data.time_edges_us,
-            title=f"{part.name}: data and fitted components",
-        )
+        components, axes = part.fit_plot_data(values)
+        fig = plots.fit_projections(components, axes, f"{part.name}: data and fitted components")
         target = path if len(parts) == 1 else path.with_name(f"{path.stem}_{part.name}")
         for written in plots.save(fig, target):
             click.echo(f"wrote {written}", err=True)
@@ -277,3 +273,6 @@ def run() -> None:  # pragma: no cover - console entry with clean error reportin
 
 
 np.set_printoptions(linewidth=120)
+from cevnsfast.scan.cli import scan as _scan  # noqa: E402
+
+main.add_command(_scan)

@@ -9,7 +9,15 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-COLOURS = {"CEvNS": "tab:red", "BRN": "tab:orange", "NIN": "tab:olive", "SSB": "tab:gray"}
+COLOURS = {
+    "CEvNS": "tab:red",
+    "BRN": "tab:orange",
+    "BRN prompt": "tab:orange",
+    "BRN delayed": "tab:brown",
+    "NIN": "tab:olive",
+    "SSB": "tab:gray",
+    "SS": "tab:gray",
+}
 
 
 def save(fig, path: Path) -> list[Path]:
@@ -23,31 +31,36 @@ def save(fig, path: Path) -> list[Path]:
     return out
 
 
-def fit_projections(components: dict, pe_edges, time_edges_us, title: str = "") -> plt.Figure:
-    """Stacked fitted components and data, projected on PE and on time (CsI 2021 style)."""
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
-    for axis_index, (ax, edges, label) in enumerate(
-        zip(
-            axes, (pe_edges, time_edges_us), ("reconstructed energy [PE]", "time [µs]"), strict=True
-        )
-    ):
+def fit_projections(
+    components: dict[str, np.ndarray], axes: Sequence[tuple[np.ndarray, str]], title: str = ""
+) -> plt.Figure:
+    """Stacked fitted components and data projected on each analysis axis (one panel per
+    axis: e.g. PE and time for CsI 2021; energy, F90 and time for LAr 2020).
+
+    ``components`` maps a label to counts on the analysis grid, ``"data"`` the observed
+    counts; ``axes`` gives each grid axis' (edges, label with unit).
+    """
+    fig, panels = plt.subplots(1, len(axes), figsize=(5.5 * len(axes), 4.2), squeeze=False)
+    stack = [k for k in components if k != "data"][::-1]
+    for d, (ax, (edges, label)) in enumerate(zip(panels[0], axes, strict=True)):
+        other = tuple(i for i in range(len(axes)) if i != d)
         edges = np.asarray(edges, float)
         widths = np.diff(edges)
         bottom = np.zeros(len(edges) - 1)
-        for name in ("SSB", "NIN", "BRN", "CEvNS"):
-            proj = components[name].sum(axis=1 - axis_index)
+        for i, name in enumerate(stack):
+            proj = components[name].sum(axis=other)
             ax.bar(
                 edges[:-1],
                 proj / widths,
                 widths,
                 bottom=bottom / widths,
                 align="edge",
-                color=COLOURS[name],
+                color=COLOURS.get(name, f"C{i}"),
                 alpha=0.75,
                 label=f"{name} ({proj.sum():.0f})",
             )
             bottom += proj
-        data = components["data"].sum(axis=1 - axis_index)
+        data = components["data"].sum(axis=other)
         centres = 0.5 * (edges[1:] + edges[:-1])
         ax.errorbar(
             centres,
@@ -58,9 +71,9 @@ def fit_projections(components: dict, pe_edges, time_edges_us, title: str = "") 
             label=f"data ({data.sum():.0f})",
         )
         ax.set_xlabel(label)
-        ax.set_ylabel("events / " + ("PE" if axis_index == 0 else "µs"))
+        ax.set_ylabel("events / bin width")
         ax.set_xlim(edges[0], edges[-1])
-    axes[0].legend(fontsize=8)
+    panels[0, 0].legend(fontsize=8)
     fig.suptitle(title)
     return fig
 

@@ -7,13 +7,13 @@ from scipy.optimize import brentq
 from build_tables.integrate import base_integrals
 from cevnsfast.detectors import Detector
 from cevnsfast.detectors.detector import QuadratureSettings
-from cevnsfast.detectors.spec import shipped_spec_names
+from cevnsfast.detectors.spec import load_spec, shipped_spec_names
 from cevnsfast.models.couplings import ALL_COUPLINGS, COUPLING_NAMES, parse_coupling
 from cevnsfast.physics.cross_sections import nucleus_coefficient, weak_charge_sm
 from cevnsfast.physics.direct import direct_counts
 from cevnsfast.rates import RatePredictor
 
-DETECTORS = shipped_spec_names()
+DETECTORS = [n for n in shipped_spec_names() if not load_spec(n).missing_inputs()]
 
 
 def _random_point(rng):

@@ -5,24 +5,44 @@ The chain for a true nuclear recoil T (keVnr):
                                           polynomial E_ee(T) of the CsI 2021 release)
   observable μ(T) in keVnr, keVee or PE  (PE = light yield × E_ee)
   smearing   P(x | μ)                    (none, Gamma of COHERENT CsI 2021, Gaussian σ(μ))
-  efficiency A(x) on the reconstructed x (constant, or the logistic of the CsI 2021 release)
+  efficiency A(x) on the reconstructed x (constant, the logistic of the CsI 2021 release, or a
+                                          tabulated curve read from the data directory, e.g.
+                                          the LAr 2020 release's CENNS10AnlAEfficiency.txt)
 and the probability that a recoil T lands, accepted, in reconstructed bin b is
   P_b(T) = ∫_bin A(x) P(x | μ(T)) dx      (the inner integrals of arXiv:2402.16953 Eq. 15).
 """
+
+import functools
+import hashlib
+from pathlib import Path
 
 import numpy as np
 from scipy.optimize import brentq
 from scipy.special import gammaln
 
-from cevnsfast.detectors.spec import DetectorSpec
+from cevnsfast.detectors.spec import DetectorSpec, SpecError, missing_input_error
 
 GL_NODES_PER_PANEL = 24
 """Gauss–Legendre nodes per reconstructed-variable panel for smeared detectors."""
 
+CURVE_MIN_NODES_PER_PANEL = 8
+"""A tabulated efficiency cuts bins into many short panels (0.5 keVee for LAr 2020): these get
+nodes in proportion to their share of the bin, at least this many (8 nodes on 0.5 keVee
+integrate the Gaussian of the narrowest accepted signal, σ ≈ 0.4 keVee, to < 1e-9)."""
+
+
+@functools.lru_cache(maxsize=32)
+def _leggauss(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The reference rule on [−1, 1], computed once per n (numpy's costs ~1 ms a call)."""
+    x, w = np.polynomial.legendre.leggauss(n)
+    x.flags.writeable = False
+    w.flags.writeable = False
+    return x, w
+
 
 def gauss_legendre(lo: float, hi: float, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Nodes and weights of an n-point Gauss–Legendre rule on [lo, hi]."""
-    x, w = np.polynomial.legendre.leggauss(n)
+    x, w = _leggauss(n)
     half = 0.5 * (hi - lo)
     return lo + half * (x + 1.0), half * w
 
@@ -38,6 +58,7 @@ class Response:
         self.edges = np.asarray(spec.bin_edges, dtype=float)
         self.q = spec.quenching
         self.s = spec.smearing
+        self._curve_nodes: tuple[np.ndarray, np.ndarray] | None = None
 
     # ---- quenching and observable -------------------------------------------------------
     def e_ee_kev(self, t_kevnr: np.ndarray) -> np.ndarray:
@@ -79,6 +100,8 @@ class Response:
         x = np.asarray(x, dtype=float)
         if self.e["model"] == "constant":
             value = np.full_like(x, self.e["value"])
+        elif self.e["model"] == "curve_file":
+            value = np.interp(x, *self.efficiency_curve())
         else:
             a, b, c, d = (self.efficiency_coefficients[k] for k in "abcd")
             value = np.clip(a / (1.0 + np.exp(-b * (x + self.e["shift"] - c))) + d, 0.0, None)
@@ -101,17 +124,38 @@ class Response:
             for k in "abcd"
         }
 
+    def efficiency_curve(self) -> tuple[np.ndarray, np.ndarray]:
+        """(x, A) nodes of a ``curve_file`` efficiency; A(x) interpolates them linearly and is
+        held at the end values outside (as ``cevnsfast.data.lar2020.LAr2020Data.efficiency``).
+
+        Read on first use. A missing file raises ``SpecInputMissing`` naming the path and the
+        data-dir settings; a file whose content changed since the spec was loaded, or a
+        malformed one (non-numeric, too few columns, x not increasing, A outside [0, 1]),
+        raises ``SpecError`` naming file and line.
+        """
+        if self._curve_nodes is None:
+            self._curve_nodes = _read_curve(self.spec)
+        return self._curve_nodes
+
     def efficiency_kinks(self) -> list[float]:
-        """Points where A(x) is not smooth: the hard cut and the zero of a logistic with d < 0."""
+        """Points where A(x) is not smooth: the hard cut, the zero of a logistic with d < 0,
+        every node of a tabulated (piecewise-linear) curve."""
         kinks = [self.e["zero_below"]] if self.e["zero_below"] > 0 else []
         if self.e["model"] == "logistic":
             a, b, c, d = (self.efficiency_coefficients[k] for k in "abcd")
             if d < 0 < a + d:
                 kinks.append(c - self.e["shift"] - np.log(-a / d - 1.0) / b)
+        elif self.e["model"] == "curve_file":
+            kinks.extend(self.efficiency_curve()[0].tolist())
         return kinks
 
     def threshold_observable(self) -> float:
         """Lowest reconstructed value with non-zero acceptance inside the binning."""
+        if self.e["model"] == "curve_file":  # the last zero node before the curve rises
+            x, a = self.efficiency_curve()
+            rise = int(np.argmax(a > 0)) if np.any(a > 0) else len(a)
+            onset = x[rise - 1] if rise > 0 else -np.inf
+            return max(self.edges[0], self.e["zero_below"], onset)
         return max([self.edges[0], *self.efficiency_kinks()])
 
     # ---- smearing -----------------------------------------------------------------------
@@ -176,7 +220,11 @@ class Response:
         for b, (lo, hi) in enumerate(zip(self.edges[:-1], self.edges[1:], strict=True)):
             cuts = [lo, *sorted(k for k in kinks if lo < k < hi), hi]
             for p_lo, p_hi in zip(cuts[:-1], cuts[1:], strict=True):
-                x, w = gauss_legendre(p_lo, p_hi, GL_NODES_PER_PANEL)
+                n = GL_NODES_PER_PANEL
+                if self.e["model"] == "curve_file":
+                    share = (p_hi - p_lo) / (hi - lo)
+                    n = max(CURVE_MIN_NODES_PER_PANEL, int(np.ceil(GL_NODES_PER_PANEL * share)))
+                x, w = gauss_legendre(p_lo, p_hi, n)
                 nodes.append(x)
                 weights.append(w)
                 owner.append(np.full(x.size, b))
@@ -193,3 +241,50 @@ class Response:
                 if t is not None:
                     points.append(t)
         return sorted(p for p in points if 0.0 < p < t_hi_kevnr)
+
+
+def _read_curve(spec: DetectorSpec) -> tuple[np.ndarray, np.ndarray]:
+    """The (x, efficiency) columns of a ``curve_file`` efficiency (see ``efficiency_curve``)."""
+    e, field = spec.efficiency, "response.efficiency.file"
+    path = Path(e["path"])
+    if not path.is_file():
+        raise missing_input_error(spec, field)
+    blob = path.read_bytes()
+    if hashlib.sha256(blob).hexdigest() != e["sha256"]:
+        raise SpecError(
+            spec.name, field, f"names {path}, whose content changed after the spec was loaded"
+        )
+    ix, ia = e["columns"]
+    rows = []
+    for lineno, line in enumerate(blob.decode("utf-8", errors="replace").splitlines(), 1):
+        text = line.split("#", 1)[0].strip()
+        if not text:
+            continue
+        fields = text.split()
+        try:
+            rows.append((float(fields[ix]), float(fields[ia])))
+        except (IndexError, ValueError):
+            raise SpecError(
+                spec.name,
+                field,
+                f"names {path}, line {lineno}: expected numbers in columns "
+                f"{ix} and {ia}, got {text!r}",
+            ) from None
+        if not (np.isfinite(rows[-1]).all() and 0.0 <= rows[-1][1] <= 1.0):
+            raise SpecError(
+                spec.name,
+                field,
+                f"names {path}, line {lineno}: efficiency {rows[-1][1]} "
+                "outside [0, 1] or non-finite value",
+            )
+        if len(rows) > 1 and rows[-1][0] <= rows[-2][0]:
+            raise SpecError(
+                spec.name,
+                field,
+                f"names {path}, line {lineno}: x = {rows[-1][0]} is not "
+                "above the previous row's (x must increase strictly)",
+            )
+    if len(rows) < 2:
+        raise SpecError(spec.name, field, f"names {path}, which holds fewer than 2 data rows")
+    x, a = np.array(rows).T
+    return x, a

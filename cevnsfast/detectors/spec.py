@@ -20,19 +20,28 @@ from typing import Any
 
 from cevnsfast.detectors.errors import SpecError
 from cevnsfast.nuclei import NATURAL_ABUNDANCE
+from cevnsfast.paths import DATA_DIR_ENV, data_dir
 
 SHIPPED_SPEC_DIR = Path(__file__).resolve().parent.parent.parent / "build_tables" / "detectors"
 
 OBSERVABLES = ("keVnr", "keVee", "pe")
 QUENCHING_MODELS = ("none", "constant", "linear_qf", "piecewise_linear_qf", "polynomial_mev")
 SMEARING_MODELS = ("none", "gamma_csi", "gaussian")
-EFFICIENCY_MODELS = ("constant", "logistic")
+EFFICIENCY_MODELS = ("constant", "logistic", "curve_file")
 NUISANCE_AXES = {
     # name: (allowed range, nominal value) — shape nuisances tabulated on a grid
     "radius_scale": ((0.5, 1.5), 1.0),
     "efficiency_sigma": ((-5.0, 5.0), 0.0),
     "time_shift_us": ((-1.0, 1.0), 0.0),
 }
+
+
+class SpecInputMissing(SpecError, FileNotFoundError):
+    """A file the spec names (e.g. a released efficiency curve) is not in the data directory.
+
+    Loading and listing such a spec works; building or integrating it raises this error, whose
+    message names the path and how to point cevnsfast at the data.
+    """
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,9 @@ class DetectorSpec:
     raw: dict[str, Any] = field(repr=False)
     timing: dict[str, Any] | None = None
     nuisances: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    input_files: dict[str, str | None] = field(default_factory=dict)
+    """External files the spec names (dotted field → sha256 of the content, None if missing):
+    part of the provenance hash, so a changed file makes the built table stale."""
 
     @property
     def n_time_bins(self) -> int:
@@ -65,8 +77,17 @@ class DetectorSpec:
         return 1 if self.timing is None else len(self.timing["edges_us"]) - 1
 
     def canonical_json(self) -> str:
-        """The spec as canonical JSON: the input to its provenance hash."""
-        return json.dumps(self.raw, sort_keys=True, separators=(",", ":"))
+        """The spec as canonical JSON: the input to its provenance hash. External files enter
+        by content (sha256), not by location, so moving the data directory changes nothing."""
+        payload = self.raw
+        if self.input_files:
+            payload = {**self.raw, "input_files_sha256": self.input_files}
+        return json.dumps(payload, sort_keys=True, separators=(",", ":"))
+
+    def missing_inputs(self) -> dict[str, str]:
+        """External files the spec names that do not exist: dotted field → path."""
+        paths = {"response.efficiency.file": self.efficiency.get("path")}
+        return {k: paths[k] for k, sha in self.input_files.items() if sha is None}
 
     def hash(self) -> str:
         """sha256 of the canonical spec."""
@@ -243,8 +264,13 @@ def validate_spec(raw: dict, default_name: str = "detector") -> DetectorSpec:
         raw=raw,
     )
     spec = _with_timing_and_nuisances(r, spec)
+    if efficiency["model"] == "curve_file":
+        spec = dataclasses.replace(
+            spec, input_files={"response.efficiency.file": efficiency["sha256"]}
+        )
     _check_sources(r)
-    _check_threshold(r, spec)
+    if not spec.missing_inputs():  # the threshold check needs the curve; a build reports it
+        _check_threshold(r, spec)
     return spec
 
 
@@ -340,6 +366,8 @@ def _efficiency(r: _Reader) -> dict[str, Any]:
     p = "response.efficiency"
     if model == "constant":
         e["value"] = r.number(f"{p}.value", 0.0, 1.0, lo_open=True)
+    elif model == "curve_file":
+        e.update(_curve_file(r, p))
     else:
         for key in ("a", "b", "c", "d"):
             e[key] = r.number(f"{p}.{key}")
@@ -351,6 +379,50 @@ def _efficiency(r: _Reader) -> dict[str, Any]:
             e["variants"] = {v: {k: r.number(f"{p}.{v}.{k}") for k in "abcd"} for v in variants}
     e["zero_below"] = r.number(f"{p}.zero_below", 0.0, 1e6, default=0.0)
     return e
+
+
+def _curve_file(r: _Reader, p: str) -> dict[str, Any]:
+    """A tabulated efficiency A(x) read from a file in the data directory (e.g. the LAr 2020
+    release's ``CENNS10AnlAEfficiency.txt``): whitespace-separated columns, ``#`` comments;
+    ``columns = [x, efficiency]`` picks the two used (0-based), x in observable units.
+
+    ``file`` is relative to the data directory (``$CEVNSFAST_DATA_DIR`` / ``--data-dir``) or
+    absolute. The file is hashed here (its sha256 enters the provenance hash) but read only
+    when the response needs it, so a spec whose data are absent still loads and lists.
+    """
+    name = r.get(f"{p}.file")
+    if not isinstance(name, str) or not name.strip():
+        raise r.fail(
+            f"{p}.file", f"must be a file name relative to the data directory, got {name!r}"
+        )
+    columns = r.get(f"{p}.columns", [0, 1])
+    if (
+        not isinstance(columns, list)
+        or len(columns) != 2
+        or not all(isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in columns)
+        or columns[0] == columns[1]
+    ):
+        raise r.fail(
+            f"{p}.columns",
+            f"must be two distinct 0-based column indices [x, efficiency], got {columns!r}",
+        )
+    path = Path(name).expanduser()
+    if not path.is_absolute():
+        path = data_dir() / path
+    sha = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+    return {"file": name, "columns": tuple(columns), "path": str(path), "sha256": sha}
+
+
+def missing_input_error(spec: DetectorSpec, dotted: str) -> SpecInputMissing:
+    """The error for an absent external file: names the path and the data-dir settings."""
+    path = spec.missing_inputs().get(dotted) or spec.efficiency.get("path")
+    return SpecInputMissing(
+        spec.name,
+        dotted,
+        f"names {path}, which does not exist. Paths are relative to the data directory "
+        f"(now {data_dir()}); point cevnsfast at the directory holding the COHERENT releases "
+        f"with the environment variable {DATA_DIR_ENV} or the CLI option --data-dir",
+    )
 
 
 def _bin_edges(r: _Reader) -> tuple[float, ...]:

@@ -213,6 +213,14 @@ class CsI2021(Experiment):
             converged=ok,
         )
 
+    def fit_plot_data(self, values=None) -> tuple[dict[str, np.ndarray], list]:
+        """Best-fit components and data on the (PE, time) grid, and the grid's axes."""
+        axes = [
+            (self.data.pe_edges, "reconstructed energy [PE]"),
+            (self.data.time_edges_us, "time [µs]"),
+        ]
+        return self.fitted_components(values), axes
+
     def fitted_components(self, values=None) -> dict[str, np.ndarray]:
         """Best-fit CEvNS, BRN, NIN, SSB and observed counts on the (PE, time) grid (for plots)."""
         _, params, _ = self.profile(values)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from cevnsfast.likelihood.base import Combined, Experiment
 
-REAL_DATA = ("csi2021",)
+REAL_DATA = ("csi2021", "lar2020")
 ASIMOV = ("nai", "cryocsi")
 
 
@@ -23,6 +23,10 @@ def experiment(
             from cevnsfast.likelihood.csi2021 import CsI2021
 
             parts.append(CsI2021(couplings, data_dir=data_dir, tables_dir=tables_dir))
+        elif name == "lar2020":
+            from cevnsfast.likelihood.lar2020 import LAr2020
+
+            parts.append(LAr2020(couplings, data_dir=data_dir, tables_dir=tables_dir))
         elif name in ASIMOV or name.endswith(".toml"):
             from cevnsfast.likelihood.asimov import AsimovExperiment
 

@@ -1,0 +1,417 @@
+"""LAr 2020 real-data likelihood: published numbers, table vs direct integration, in-kernel
+profiling vs iminuit, the CsI + LAr combination, and the ``curve_file`` efficiency model of the
+lar2020 spec (its bad-spec errors need no release and always run)."""
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from iminuit import Minuit
+
+from build_tables.build import build_detector
+from build_tables.integrate import base_integrals
+from cevnsfast.cli import main
+from cevnsfast.detectors import Detector, SpecError
+from cevnsfast.detectors.detector import QuadratureSettings
+from cevnsfast.detectors.response import Response
+from cevnsfast.detectors.spec import SHIPPED_SPEC_DIR, SpecInputMissing, load_spec
+from cevnsfast.paths import DATA_DIR_ENV, data_dir
+from cevnsfast.physics.direct import direct_counts
+from cevnsfast.profile_kernels import interpolate_shape, poisson_chi2
+from cevnsfast.rates import RatePredictor
+from cevnsfast.tables import TableError
+
+LAR_RELEASE = data_dir() / "coherent-lar-2020"
+needs_lar = pytest.mark.skipif(
+    not LAR_RELEASE.is_dir(),
+    reason=f"LAr 2020 release not found at {LAR_RELEASE}; set {DATA_DIR_ENV}",
+)
+needs_csi = pytest.mark.skipif(
+    not (data_dir() / "coherent-csi-2021").is_dir(),
+    reason=f"CsI 2021 release not found under {data_dir()}; set {DATA_DIR_ENV}",
+)
+
+COUPLINGS = ["eps_ee_uV", "eps_mumu_dV", "eps_emu_uS", "eps_etau_dT"]
+
+
+@pytest.fixture(scope="module")
+def lar(tables_dir):
+    from cevnsfast.likelihood.lar2020 import LAr2020
+
+    return LAr2020(COUPLINGS, tables_dir=tables_dir)
+
+
+@pytest.fixture(scope="module")
+def lar_free(tables_dir):
+    """CEvNS normalisation unpenalised, as in COHERENT's own fit."""
+    from cevnsfast.likelihood.lar2020 import LAr2020, LAr2020Settings
+
+    return LAr2020([], tables_dir=tables_dir, settings=LAr2020Settings(sigma_cevns=np.inf))
+
+
+def _tv(a, b):
+    """Total-variation distance between two histograms after normalising each."""
+    return 0.5 * np.abs(a / a.sum() - b / b.sum()).sum()
+
+
+# --- published numbers -------------------------------------------------------------------------
+
+
+@needs_lar
+def test_sm_prediction_against_coherent(lar):
+    """COHERENT (LArParametersAnlA.yaml): 128 ± 17 predicted CEvNS events.
+
+    Tolerance: the release's own 1σ, 17 events (13 %: flux 10 %, F90 calibration, efficiency,
+    quenching, form factor). We predict 117.0 from the YAML's exposure, quenching, resolution and
+    efficiency curve with the Klein–Nystrand form factor (Helm: 122); the rest is COHERENT's own
+    flux simulation and detector model. Shapes: our arrival-time model (POT Gaussian 440 ± 150
+    ns ⊗ π/μ lifetimes) reproduces the release's CEvNS time marginal to a total-variation
+    distance of 0.009 (the best-fitting pulse mean differs from the YAML's by 13 ns); our energy
+    spectrum is slightly softer (64 % vs 61 % below 10 keVee: distance 0.029).
+    """
+    sm = lar.predictor.counts().reshape(12, 10)
+    assert abs(sm.sum() - 128.0) < 17.0
+    release = lar.data.pdfs["cevns"]
+    assert _tv(sm.sum(axis=0), release.sum(axis=(0, 1))) < 0.015
+    assert _tv(sm.sum(axis=1), release.sum(axis=(1, 2))) < 0.04
+
+
+@needs_lar
+def test_sm_fit_against_coherent_best_fit(lar, lar_free):
+    """COHERENT's 3D fit: 159 ± 43 CEvNS events (CEvNS normalisation free).
+
+    Tolerance: the published 1σ, 43 events. With the normalisation free we fit 140.5: the
+    count a fit returns depends on the signal *shape*, and our slightly softer spectrum puts
+    more of it under the steady-state background at 0–10 keVee. With the release's own CEvNS
+    PDF as the signal, the same likelihood (same backgrounds, priors and shape nuisances) fits
+    164.7, and 159.7 without the shape nuisances — so the background model reproduces
+    COHERENT's to a small fraction of σ; that check is held to ±10 events (a quarter σ: the
+    remaining freedom is in how the shape systematics are morphed and penalised). With the
+    default 13.3 % prior on the normalisation the fit stays near the prediction (119.3).
+    """
+    free = lar_free.fit()
+    assert free.converged and free.ndof == 959
+    assert abs(free.counts["cevns"] - 159.0) < 43.0
+    assert 0.9 < free.chi2_min / free.ndof < 1.2
+
+    release = lar_free.analysis.cevns_release_counts.ravel().copy()
+    _, grid = lar_free.kernel_inputs()
+    grid[0] = release  # flat in the timing shift: the release PDF has its own timing
+    factor = lar_free.f90_factor
+    grid[1, : factor.shape[0]] = (release.reshape(12, 8, 10)[None] * factor[..., None]).reshape(
+        factor.shape[0], -1
+    )
+    chi2, params = _kernel_profile(lar_free, release, grid)
+    assert abs((1 + params[0]) * release.sum() - 159.0) < 10.0
+
+    default = lar.fit()
+    assert default.converged and default.ndof == 960
+    n_sm = default.counts["cevns_nominal"]
+    assert n_sm < default.counts["cevns"] < free.counts["cevns"]
+
+
+def _kernel_profile(exp, sig0, grid):
+    from cevnsfast.profile_kernels import profile_poisson
+
+    chi2, params, _, ok = profile_poisson(
+        exp.observed, sig0, grid, exp.grid_values, exp.backgrounds, exp.sigma_norm,
+        exp.sigma_shape, exp.shape_center, exp.x0, 100, 1e-10,
+    )  # fmt: skip
+    assert ok
+    return chi2, params
+
+
+@needs_lar
+def test_release_timing_variant_is_a_one_sigma_pulse_shift(lar):
+    """The released one-sided CEvNS timing-mean variant is a shift of the proton-pulse mean
+    by 0.15–0.3 µs in our timing model (best 0.23 µs), about the YAML's 200 ns 1σ: this is why
+    the timing nuisance is the table's ``time_shift_us`` axis with a 0.2 µs prior."""
+    p, d = lar.predictor, lar.data
+
+    def time_marginal(shift):
+        return p.counts(nuisances={"time_shift_us": shift}).reshape(12, 10).sum(axis=0)
+
+    variant = d.variants["cevns"]["timing_mean"].sum(axis=(0, 1))
+    shifts = np.linspace(0.0, 0.4, 41)
+    distance = [_tv(time_marginal(s), variant) for s in shifts]
+    best = shifts[int(np.argmin(distance))]
+    assert 0.15 <= best <= 0.3 and min(distance) < 0.01
+    assert _tv(time_marginal(0.0), variant) > 0.05
+    assert lar.sigma_time_us == pytest.approx(0.2)
+
+
+# --- tables vs direct integration --------------------------------------------------------------
+
+
+@needs_lar
+def test_table_at_nominal_nuisances_equals_direct(lar):
+    rng = np.random.default_rng(61)
+    detector = Detector.load("lar2020")
+    for _ in range(5):
+        values = dict(zip(COUPLINGS, rng.uniform(-0.4, 0.4, 4), strict=True))
+        np.testing.assert_allclose(
+            lar.predictor.counts(values), direct_counts(detector, values), rtol=1e-6, atol=1e-12
+        )
+
+
+@needs_lar
+def test_timing_grid_points_equal_direct(lar):
+    """At a grid node the morphed table is the tabulated one: ≤1e-6 against direct."""
+    rng = np.random.default_rng(62)
+    detector = Detector.load("lar2020")
+    for shift in (-0.25, 0.2):
+        values = dict(zip(COUPLINGS, rng.uniform(-0.3, 0.3, 4), strict=True))
+        table = lar.predictor.counts(values, {"time_shift_us": shift})
+        direct = direct_counts(detector, values, time_shift_us=shift)
+        significant = direct > 1e-9 * direct.max()
+        np.testing.assert_allclose(table[significant], direct[significant], rtol=1e-6)
+
+
+# --- the likelihood's ingredients ---------------------------------------------------------------
+
+
+def test_code4_morph_is_smooth_and_exact_at_one_sigma():
+    from cevnsfast.likelihood.lar2020 import code4_morph
+
+    rp, rm = np.array([16.9, 0.68, 1.0]), np.array([0.035, 1.41, 1.0])
+    np.testing.assert_allclose(code4_morph(rp, rm, 0.0), 1.0)
+    np.testing.assert_allclose(code4_morph(rp, rm, 1.0), rp)
+    np.testing.assert_allclose(code4_morph(rp, rm, -1.0), rm)
+    np.testing.assert_allclose(code4_morph(rp, rm, 2.0), rp**2)
+    thetas = np.linspace(-1.5, 1.5, 3001)
+    values = np.array([code4_morph(rp, rm, t) for t in thetas])
+    assert values.min() > 0
+    d2 = np.diff(values, 2, axis=0) / np.diff(thetas)[0] ** 2
+    assert np.abs(np.diff(d2, axis=0)).max() < 0.01 * np.abs(d2).max()  # C²: no jumps at ±1
+
+
+@needs_lar
+def test_f90_grid_interpolation_accuracy(lar):
+    """The kernel's cubic interpolation of the tabulated F90 morph (``F90_GRID``) vs the exact
+    code-4 morph, weighted by the SM signal per (energy, F90) cell: the accuracy quoted there."""
+    from cevnsfast.likelihood.lar2020 import F90_GRID, code4_morph
+
+    nodes = np.array(F90_GRID)
+    table = np.ascontiguousarray(lar.f90_factor.reshape(len(nodes), -1))
+    signal = lar.kernel_inputs()[0].reshape(12, 8, 10).sum(axis=2).ravel()
+    for limit, events in ((1.0, 0.002), (2.0, 0.07)):
+        for theta in np.linspace(-limit, limit, 81):
+            got = interpolate_shape(table, nodes, theta)
+            exact = code4_morph(*lar.f90_ratios, theta).ravel()
+            assert np.max(np.abs(got - exact) * signal) < events
+
+
+@needs_lar
+def test_background_shape_components(lar):
+    """At zero nuisances the background rows sum to the nominal backgrounds; θ_k = 1 adds the
+    variant's difference ΔB_k; the lift conserves the energy × time counts."""
+    from cevnsfast.likelihood.lar2020 import BRN_SHAPES
+
+    a, L = lar.analysis, lar.settings.brn_shape_range
+    nominal = sum(a.background_counts[b] for b in ("brn_prompt", "brn_delayed", "ss")).ravel()
+    np.testing.assert_allclose(lar.backgrounds.sum(axis=0), nominal, rtol=1e-12, atol=1e-9)
+    plus = a.background_variants["brn_prompt"]["energy_plus1sigma"].ravel()
+    minus = a.background_variants["brn_prompt"]["energy_minus1sigma"].ravel()
+    alpha = np.zeros(lar.backgrounds.shape[0])
+    alpha[3 + list(BRN_SHAPES).index("brn_energy")] = 1.0 / L
+    np.testing.assert_allclose(
+        ((1 + alpha)[:, None] * lar.backgrounds).sum(axis=0),
+        nominal + 0.5 * (plus - minus),
+        rtol=1e-12,
+        atol=1e-9,
+    )
+    sig0, _ = lar.kernel_inputs({"eps_ee_uV": 0.1})
+    et = lar.predictor.counts({"eps_ee_uV": 0.1}).reshape(12, 10)
+    np.testing.assert_allclose(sig0.reshape(12, 8, 10).sum(axis=1), et, rtol=1e-12)
+
+
+# --- profiling ---------------------------------------------------------------------------------
+
+
+def _iminuit_profile(exp, values):
+    sig0, grid = exp.kernel_inputs(values)
+    args = (
+        exp.observed, sig0, grid, exp.grid_values, exp.backgrounds, exp.sigma_norm,
+        exp.sigma_shape, exp.shape_center,
+    )  # fmt: skip
+    m = Minuit(lambda par: poisson_chi2(np.asarray(par), *args), exp.x0.copy())
+    m.errordef = Minuit.LEAST_SQUARES
+    m.strategy = 2
+    m.tol = 1e-6
+    n_norm = exp.sigma_norm.size
+    m.limits = [(-1, None)] * n_norm + [(None, None)] * 2
+    m.fixed[n_norm - 1] = True  # the fixed component restoring the nominal BRN (σ = 0)
+    m.migrad()
+    return m.fval
+
+
+@needs_lar
+def test_in_kernel_profiling_agrees_with_iminuit(lar):
+    rng = np.random.default_rng(13)
+    points = [dict.fromkeys(COUPLINGS, 0.0)]
+    points += [dict(zip(COUPLINGS, rng.uniform(-0.1, 0.1, 4), strict=True)) for _ in range(11)]
+    for values in points:
+        chi2, _, ok = lar.profile(values)
+        assert ok
+        assert chi2 <= _iminuit_profile(lar, values) + 1e-4
+
+
+@needs_lar
+def test_batch_equals_single_points(lar):
+    rng = np.random.default_rng(5)
+    points = rng.uniform(-0.1, 0.1, (6, 4))
+    singles = [lar.chi2(p) for p in points]
+    np.testing.assert_allclose(lar.chi2_batch(points), singles, rtol=1e-10, atol=1e-8)
+
+
+@needs_lar
+@needs_csi
+def test_combination_with_csi_is_the_sum(lar, tables_dir):
+    from cevnsfast.likelihood.registry import experiment
+
+    both = experiment("csi2021+lar2020", COUPLINGS, tables_dir=tables_dir)
+    csi, lar_part = both.parts
+    assert both.name == "csi2021+lar2020" and lar_part.name == "lar2020"
+    points = np.random.default_rng(3).uniform(-0.05, 0.05, (4, 4))
+    np.testing.assert_allclose(
+        both.chi2_batch(points), csi.chi2_batch(points) + lar.chi2_batch(points), rtol=1e-12
+    )
+    values = dict(zip(COUPLINGS, points[0], strict=True))
+    fit = both.fit(values)
+    assert fit.chi2_min == pytest.approx(csi.chi2(values) + lar.chi2(values), rel=1e-12)
+    assert fit.ndof == csi.fit(values).ndof + 960
+
+
+@needs_lar
+def test_cli_fit_and_profile():
+    runner = CliRunner()
+    result = runner.invoke(main, ["fit", "lar2020", "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert payload["experiment"] == "lar2020" and payload["converged"]
+    assert set(payload["nuisances"]) >= {"alpha_cevns", "theta_f90", "time_shift_us"}
+    args = ["profile", "lar2020", "--param", "eps_ee_uV", "--range", "-0.1", "0.1"]
+    result = runner.invoke(main, [*args, "--points", "5", "--json"])
+    assert result.exit_code == 0, result.output
+    assert min(json.loads(result.output)["delta_chi2"]) == 0.0
+
+
+# --- the curve_file efficiency model ------------------------------------------------------------
+
+CURVE = "# keVee keVnr efficiency\n0.25 1.0 0\n0.75 3.0 0.2\n5.0 20.0 0.8\n40.0 130.0 0.95\n"
+
+
+def _lar_spec_text(file_value: str) -> str:
+    """The shipped lar2020 spec with another efficiency file and no nuisance grid (fast)."""
+    text = (SHIPPED_SPEC_DIR / "lar2020.toml").read_text()
+    text = re.sub(r'\nfile = "[^"]*"', f'\nfile = "{file_value}"', text)
+    return re.sub(r"\[nuisances\].*?(?=\n\[physics\])", "", text, flags=re.S)
+
+
+@pytest.fixture
+def curve_spec(tmp_path, monkeypatch):
+    """A lar2020-like spec whose efficiency curve sits in a temporary data directory."""
+    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "data"))
+    curve = tmp_path / "data" / "release" / "eff.txt"
+    curve.parent.mkdir(parents=True)
+    curve.write_text(CURVE)
+    spec = tmp_path / "lar_test.toml"
+    spec.write_text(_lar_spec_text("release/eff.txt"))
+    return spec, curve
+
+
+def test_curve_file_reads_and_interpolates(curve_spec):
+    spec_path, _ = curve_spec
+    response = Response(load_spec(spec_path))
+    x, a = response.efficiency_curve()
+    np.testing.assert_array_equal(x, [0.25, 0.75, 5.0, 40.0])
+    np.testing.assert_allclose(response.efficiency([0.0, 0.5, 2.875, 100.0]), [0, 0.1, 0.5, 0.95])
+    assert response.threshold_observable() == 0.25  # the last zero node before the rise
+    assert {0.75, 5.0} <= set(response.efficiency_kinks())
+
+
+def test_missing_curve_file_names_path_and_data_dir_setting(curve_spec, tmp_path):
+    spec_path, curve = curve_spec
+    curve.unlink()
+    spec = load_spec(spec_path)  # loading and listing still work
+    assert spec.missing_inputs() == {"response.efficiency.file": str(curve)}
+    for action in (
+        lambda: base_integrals(Detector(spec), QuadratureSettings()),
+        lambda: build_detector(spec_path, directory=tmp_path / "tables"),
+    ):
+        with pytest.raises(SpecInputMissing) as err:
+            action()
+        message = str(err.value)
+        assert err.value.field == "response.efficiency.file"
+        assert str(curve) in message and DATA_DIR_ENV in message and "--data-dir" in message
+        assert isinstance(err.value, FileNotFoundError) and isinstance(err.value, SpecError)
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ("0.25 1.0 0\n0.75 3.0 1.5\n", "line 2: efficiency 1.5 outside [0, 1]"),
+        ("0.25 1.0 0\n0.25 3.0 0.5\n", "line 2: x = 0.25 is not above"),
+        ("0.25 1.0 0\n0.75 x 0.5\n1.0\n", "line 3: expected numbers in columns 0 and 2"),
+        ("# only a comment\n0.5 1 0.5\n", "fewer than 2 data rows"),
+    ],
+)
+def test_malformed_curve_file_names_file_and_line(curve_spec, content, reason):
+    spec_path, curve = curve_spec
+    curve.write_text(content)
+    with pytest.raises(SpecError) as err:
+        Response(load_spec(spec_path)).efficiency_curve()
+    assert err.value.field == "response.efficiency.file"
+    assert str(curve) in str(err.value) and reason in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "message"),
+    [
+        ("columns = [0, 2]", "columns = [2, 2]", "response.efficiency.columns", "two distinct"),
+        ("columns = [0, 2]", "columns = [0, -1]", "response.efficiency.columns", "0-based"),
+        ('file = "release/eff.txt"', "file = 3", "response.efficiency.file", "relative to the"),
+        ('file = "release/eff.txt"', "", "response.efficiency.file", "is missing"),
+    ],
+)
+def test_bad_curve_fields_name_field(curve_spec, old, new, field, message):
+    spec_path, _ = curve_spec
+    text = spec_path.read_text()
+    assert old in text
+    spec_path.write_text(text.replace(old, new))
+    with pytest.raises(SpecError) as err:
+        load_spec(spec_path)
+    assert err.value.field == field and message in str(err.value)
+
+
+def test_changed_curve_file_makes_the_table_stale(curve_spec, tmp_path):
+    """The file's sha256 is part of the provenance hash; the location is not."""
+    spec_path, curve = curve_spec
+    tables = tmp_path / "tables"
+    before = load_spec(spec_path)
+    assert before.input_files["response.efficiency.file"] is not None
+    build_detector(spec_path, directory=tables)
+    RatePredictor(spec_path, directory=tables)  # fresh: loads
+    curve.write_text(CURVE.replace("0.8", "0.7"))
+    with pytest.raises(SpecError, match="changed after the spec was loaded"):
+        Response(before).efficiency_curve()
+    assert load_spec(spec_path).canonical_json() != before.canonical_json()
+    with pytest.raises(TableError, match=r"stale.*cevnsfast build .*lar_test.toml --force"):
+        RatePredictor(spec_path, directory=tables)
+    assert build_detector(spec_path, directory=tables).built
+    assert RatePredictor(spec_path, directory=tables).counts().sum() > 0
+
+
+def test_moving_the_data_dir_keeps_the_hash(curve_spec, tmp_path, monkeypatch):
+    spec_path, curve = curve_spec
+    before = load_spec(spec_path).canonical_json()
+    moved = tmp_path / "elsewhere"
+    (moved / "release").mkdir(parents=True)
+    (moved / "release" / "eff.txt").write_bytes(curve.read_bytes())
+    monkeypatch.setenv(DATA_DIR_ENV, str(moved))
+    after = load_spec(spec_path)
+    assert after.canonical_json() == before
+    assert Path(after.efficiency["path"]) == moved / "release" / "eff.txt"
