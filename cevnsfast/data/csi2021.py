@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from scipy.special import expit
 
-from cevnsfast.data.errors import DataFormatError, DataNotFoundError
+from cevnsfast.data.errors import DataFormatError, DataNotFoundError, parse_numeric_row
 from cevnsfast.paths import data_dir as default_data_dir
 
 RELEASE_DIRNAME = "coherent-csi-2021"
@@ -79,16 +79,7 @@ def _read_rows(path: Path, ncols: int) -> tuple[np.ndarray, list[int], list[str]
             if text.startswith("#"):
                 label = text.lstrip("#").strip()
                 continue
-            fields = text.split()
-            if len(fields) != ncols:
-                raise DataFormatError(path, lineno, f"expected {ncols} columns, got {len(fields)}")
-            try:
-                values = [float(x) for x in fields]
-            except ValueError:
-                raise DataFormatError(path, lineno, f"non-numeric value in {text!r}") from None
-            if not all(np.isfinite(values)):
-                raise DataFormatError(path, lineno, f"non-finite value in {text!r}")
-            rows.append(values)
+            rows.append(parse_numeric_row(path, lineno, text, ncols))
             lines.append(lineno)
             labels.append(label)
     return np.array(rows, dtype=float).reshape(-1, ncols), lines, labels

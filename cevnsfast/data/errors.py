@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import numpy as np
+
 from cevnsfast.paths import DATA_DIR_ENV
 
 
@@ -34,3 +36,18 @@ class DataNotFoundError(FileNotFoundError):
 
     def __reduce__(self):
         return type(self), (self.path,)
+
+
+def parse_numeric_row(path: Path, lineno: int, text: str, ncols: int) -> list[float]:
+    """One whitespace-separated row of ``ncols`` finite numbers, or a DataFormatError naming
+    the file and line (shared by the release loaders)."""
+    fields = text.split()
+    if len(fields) != ncols:
+        raise DataFormatError(path, lineno, f"expected {ncols} columns, got {len(fields)}")
+    try:
+        values = [float(x) for x in fields]
+    except ValueError:
+        raise DataFormatError(path, lineno, f"non-numeric value in {text!r}") from None
+    if not all(np.isfinite(values)):
+        raise DataFormatError(path, lineno, f"non-finite value in {text!r}")
+    return values

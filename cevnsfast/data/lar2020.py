@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from cevnsfast.data.errors import DataFormatError, DataNotFoundError
+from cevnsfast.data.errors import DataFormatError, DataNotFoundError, parse_numeric_row
 from cevnsfast.paths import data_dir as default_data_dir
 
 RELEASE_DIRNAME = "coherent-lar-2020"
@@ -131,16 +131,7 @@ def _read_table(path: Path, ncols: int, header: bool = False) -> tuple[np.ndarra
                 if not _is_numeric_line(text):
                     continue
                 raise DataFormatError(path, lineno, "expected a column-title header line")
-            fields = text.split()
-            if len(fields) != ncols:
-                raise DataFormatError(path, lineno, f"expected {ncols} columns, got {len(fields)}")
-            try:
-                values = [float(x) for x in fields]
-            except ValueError:
-                raise DataFormatError(path, lineno, f"non-numeric value in {text!r}") from None
-            if not all(np.isfinite(values)):
-                raise DataFormatError(path, lineno, f"non-finite value in {text!r}")
-            rows.append(values)
+            rows.append(parse_numeric_row(path, lineno, text, ncols))
             lines.append(lineno)
     if not rows:
         raise DataFormatError(path, None, "no data rows")
