@@ -39,7 +39,9 @@ def base_integrals(
         nucleus = target.nucleus
         t_kev, w_kev = detector.recoil_nodes_kevnr(nucleus, settings)
         t_mev, w_mev = 1e-3 * t_kev, 1e-3 * w_kev
-        pref = prefactor_cm2_per_mev(t_mev, nucleus, physics["form_factor"], radius_scale)
+        pref = prefactor_cm2_per_mev(
+            t_mev, nucleus, physics["form_factor"], radius_scale, physics["form_factor_params"]
+        )
         prob = detector.response.bin_probabilities(t_kev)
         scale = target.n_targets * detector.fluence_cm2
         for fi, component in enumerate(FLUX_COMPONENTS):

@@ -72,3 +72,20 @@ def test_unknown_detector_lists_shipped_ones():
 def test_overrides_are_validated_too():
     with pytest.raises(SpecError, match="target.mass_kg"):
         load_spec("nai", {"target.mass_kg": 0.0})
+
+
+def test_form_factor_parameters_are_settings():
+    """The [assumed] Klein–Nystrand R_A = 1.23 A^{1/3} fm can be changed in a spec, and a
+    larger nucleus loses coherence faster: fewer events."""
+    from cevnsfast.detectors import Detector
+    from cevnsfast.physics.direct import direct_counts
+
+    nominal = direct_counts(Detector.load("cryocsi"), {}).sum()
+    override = {
+        "physics.form_factor_params": {"r0_fm": 1.30},
+        "sources.physics.form_factor_params": "test: a 6 % larger radius",
+    }
+    bigger = direct_counts(Detector.load("cryocsi", override), {}).sum()
+    assert bigger < nominal
+    with pytest.raises(SpecError, match="allowed: r0_fm, ak_fm"):
+        load_spec("cryocsi", {"physics.form_factor_params": {"skin_fm": 0.9}})

@@ -21,6 +21,7 @@ from typing import Any
 from cevnsfast.detectors.errors import SpecError
 from cevnsfast.nuclei import NATURAL_ABUNDANCE
 from cevnsfast.paths import DATA_DIR_ENV, data_dir
+from cevnsfast.physics.form_factors import FORM_FACTOR_PARAMS
 
 SHIPPED_SPEC_DIR = Path(__file__).resolve().parent.parent.parent / "build_tables" / "detectors"
 
@@ -130,6 +131,9 @@ def load_spec(name_or_path: str | Path, overrides: dict[str, Any] | None = None)
 
 
 def _set_dotted(raw: dict, dotted: str, value: Any) -> None:
+    if dotted.startswith("sources."):  # citation keys are themselves dotted field paths
+        raw.setdefault("sources", {})[dotted.removeprefix("sources.")] = value
+        return
     *parents, leaf = dotted.split(".")
     node = raw
     for key in parents:
@@ -255,12 +259,7 @@ def validate_spec(raw: dict, default_name: str = "detector") -> DetectorSpec:
         smearing=smearing,
         efficiency=efficiency,
         bin_edges=edges,
-        physics={
-            "sin2_theta_w": r.number("physics.sin2_theta_w", 0.2, 0.26, default=0.23857),
-            "form_factor": r.choice(
-                "physics.form_factor", ("klein_nystrand", "helm", "point"), default="klein_nystrand"
-            ),
-        },
+        physics=_physics(r),
         raw=raw,
     )
     spec = _with_timing_and_nuisances(r, spec)
@@ -312,6 +311,26 @@ def _with_timing_and_nuisances(r: _Reader, spec: DetectorSpec) -> DetectorSpec:
             "needs response.efficiency.plus1sigma and .minus1sigma coefficient tables",
         )
     return dataclasses.replace(spec, timing=timing, nuisances=nuisances)
+
+
+def _physics(r: _Reader) -> dict[str, Any]:
+    """Weak mixing angle and form factor (with optional parameter overrides, e.g. the
+    Klein–Nystrand ``r0_fm`` and ``ak_fm``, whose defaults 1.23 and 0.7 fm are [assumed])."""
+    name = r.choice("physics.form_factor", tuple(FORM_FACTOR_PARAMS), default="klein_nystrand")
+    params = {}
+    for key in r.get("physics.form_factor_params", {}):
+        if key not in FORM_FACTOR_PARAMS[name]:
+            allowed = ", ".join(FORM_FACTOR_PARAMS[name]) or "none"
+            raise r.fail(
+                f"physics.form_factor_params.{key}",
+                f"is not a parameter of {name!r}; allowed: {allowed}",
+            )
+        params[key] = r.number(f"physics.form_factor_params.{key}", 0.0, 20.0, lo_open=True)
+    return {
+        "sin2_theta_w": r.number("physics.sin2_theta_w", 0.2, 0.26, default=0.23857),
+        "form_factor": name,
+        "form_factor_params": params,
+    }
 
 
 def _quenching(r: _Reader, observable: str) -> dict[str, Any]:

@@ -93,10 +93,13 @@ def prefactor_cm2_per_mev(
     nucleus: Isotope,
     form_factor_name: str = "klein_nystrand",
     radius_scale: float = 1.0,
+    form_factor_params: Mapping[str, float] | None = None,
 ) -> np.ndarray:
     """(G_F² M/π) F²(q) in cm² MeV⁻¹, q = sqrt(2 M T) (the common factor of Eq. 6)."""
     q = np.sqrt(2.0 * nucleus.mass_mev * np.asarray(t_mev, dtype=float))
-    f = form_factor(form_factor_name, q, nucleus.a, radius_scale=radius_scale)
+    f = form_factor(
+        form_factor_name, q, nucleus.a, radius_scale=radius_scale, **(form_factor_params or {})
+    )
     return G_F_MEV2**2 * nucleus.mass_mev / np.pi * f**2 * HBARC_MEV_CM**2
 
 
@@ -123,6 +126,7 @@ def dsigma_dt_cm2_per_mev(
     sin2_theta_w: float = SIN2_THETA_W_DEFAULT,
     form_factor_name: str = "klein_nystrand",
     radius_scale: float = 1.0,
+    form_factor_params: Mapping[str, float] | None = None,
 ) -> np.ndarray:
     """dσ/dT for ν_α (or ν̄_α: identical for real couplings) of energy E, summed over β (Eq. 6).
 
@@ -148,5 +152,5 @@ def dsigma_dt_cm2_per_mev(
         total = total + gn.KAPPA_SCALAR * charges["S"] ** 2 * m * t / e**2
         total = total + gn.KAPPA_TENSOR * charges["T"] ** 2 * (1.0 - m * t / (4.0 * e**2))
     allowed = t <= t_max_mev(e, m)
-    pref = prefactor_cm2_per_mev(t, nucleus, form_factor_name, radius_scale)
+    pref = prefactor_cm2_per_mev(t, nucleus, form_factor_name, radius_scale, form_factor_params)
     return np.where(allowed, pref * total, 0.0)

@@ -47,6 +47,7 @@ def direct_counts(
             couplings=keys,
             sin2_theta_w=physics["sin2_theta_w"],
             form_factor_name=physics["form_factor"],
+            form_factor_params=physics["form_factor_params"],
             radius_scale=radius_scale,
         )
         scale = target.n_targets * detector.fluence_cm2 * 1e-3 * w_kev

@@ -65,11 +65,15 @@ def point_nucleus(q_mev: np.ndarray, a: int, radius_scale: float = 1.0) -> np.nd
 FORM_FACTORS = {"klein_nystrand": klein_nystrand, "helm": helm, "point": point_nucleus}
 
 
-def form_factor(name: str, q_mev: np.ndarray, a: int, radius_scale: float = 1.0) -> np.ndarray:
-    """Dispatch by name ('klein_nystrand' or 'helm')."""
-    try:
-        return FORM_FACTORS[name](q_mev, a, radius_scale=radius_scale)
-    except KeyError:
-        raise ValueError(
-            f"form_factor must be one of {sorted(FORM_FACTORS)}, got {name!r}"
-        ) from None
+FORM_FACTOR_PARAMS = {"klein_nystrand": ("r0_fm", "ak_fm"), "helm": ("skin_fm",), "point": ()}
+"""Parameters each form factor accepts (a spec's ``physics.form_factor_params``)."""
+
+
+def form_factor(
+    name: str, q_mev: np.ndarray, a: int, radius_scale: float = 1.0, **params: float
+) -> np.ndarray:
+    """Dispatch by name ('klein_nystrand', 'helm' or 'point'); ``params`` override the
+    defaults (e.g. ``r0_fm``, ``ak_fm`` of Klein–Nystrand)."""
+    if name not in FORM_FACTORS:
+        raise ValueError(f"form_factor must be one of {sorted(FORM_FACTORS)}, got {name!r}")
+    return FORM_FACTORS[name](q_mev, a, radius_scale=radius_scale, **params)
