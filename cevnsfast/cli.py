@@ -272,7 +272,6 @@ def run() -> None:  # pragma: no cover - console entry with clean error reportin
         sys.exit(1)
 
 
-np.set_printoptions(linewidth=120)
 from cevnsfast.scan.cli import scan as _scan  # noqa: E402
 
 main.add_command(_scan)

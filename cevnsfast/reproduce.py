@@ -17,6 +17,7 @@ def reproduce(out_dir: Path, progress: bool = True) -> list[Artifact]:
     """Build missing tables, then write figures, tables and ``index.md`` into ``out_dir``."""
     from build_tables.build import build_all
     from cevnsfast import paper
+    from cevnsfast.figures.regions import paper_region_figures
 
     start = time.perf_counter()
     out_dir = Path(out_dir)
@@ -49,6 +50,7 @@ def reproduce(out_dir: Path, progress: bool = True) -> list[Artifact]:
         )
         bar.update(1)
         artifacts += paper.single_coupling_results(out_dir, include_csi, bar)
+    artifacts += paper_region_figures(out_dir, include_csi, progress=progress)
     write_index(out_dir, artifacts, time.perf_counter() - start)
     return artifacts
 
