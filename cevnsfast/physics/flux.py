@@ -83,6 +83,25 @@ def delayed_moments(component: str, e_min_mev: np.ndarray) -> tuple[np.ndarray, 
     return g0_total, g2_total
 
 
+def delayed_inverse_moments(
+    component: str, e_min_mev: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(G0, G1, G2) with G_p = ∫ φ(E) E^{−p} dE over [E_min, m_μ/2], φ a unit delayed spectrum.
+
+    Extends ``delayed_moments`` by G1 = ∫ φ/E dE, which the magnetic-moment structure
+    (1/T − 1/E) needs (Vogel & Engel, PRD 39 (1989) 3378). In y = E/m_μ, φ = (a y² − b y³)/m_μ,
+    so G1 = ∫ (a y − b y²) dy / m_μ.
+    """
+    g0, g2 = delayed_moments(component, e_min_mev)
+    y = np.clip(np.asarray(e_min_mev, dtype=float) / M_MU_MEV, 0.0, 0.5)
+    a, b = (96.0, 192.0) if component == "nue" else (48.0, 64.0)
+
+    def g1(u):
+        return a * u**2 / 2.0 - b * u**3 / 3.0
+
+    return g0, (g1(0.5) - g1(y)) / M_MU_MEV, g2
+
+
 def prompt_energy_mev() -> float:
     """Energy of the prompt ν_μ line, E_π ≈ 29.79 MeV (Eq. 12)."""
     return E_PROMPT_MEV

@@ -1,0 +1,391 @@
+"""Per-model response tables: generalised base integrals, tensors on a parameter axis, Zarr.
+
+For a model (``cevnsfast.models``) the rate of every (nucleus n, flux component f) is
+Σ_t K_t xᵀ C_t x (``models.terms``). The build integrates each kernel once (arXiv:2402.16953
+Eq. 15 with the kernel in place of dσ/dT):
+
+    R[a, n, k, f, b] = N_n η ∫ dT P_b(T) P_X(T) h(T; m_a) h'(T; m_a) Σ_p c_p(T; m_a) M_p(T)
+    M_p(T) = ∫_{E_min(T)}^{m_μ/2} φ_f(E) f(E; m_a) E^{−p} dE          (p = 0, 1, 2)
+
+(a the model axis: mass, Δm², R_n; b the reconstructed energy × time bin). Without a flux
+factor the moments are analytic (``flux.delayed_inverse_moments``; the prompt line is a δ);
+with one (oscillation) they are integrated numerically in u = 1/E. The response tensor is
+
+    T[a, b, i, j] = Σ_{n, f, k} R[a, n, k, f, b] C[n, f, k, i, j]
+
+and, as for the detector tables (``build.py``), each shape nuisance of the spec is tabulated
+alone on its grid (``tensor_<axis>[a, g, b, i, j]``), so the CsI 2021 likelihood profiles all
+its nuisances on model tables too. Tables live beside the detector tables as
+``<detector>__<model>.zarr`` (a ``-<hash>`` suffix for non-default model settings), written
+atomically with a provenance hash of spec, quadrature, model definition and code.
+
+Command line: ``python -m build_tables.model_tables DETECTOR MODEL [--force]``.
+"""
+
+import argparse
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from cevnsfast.constants import E_MAX_DELAYED_MEV, E_PROMPT_MEV
+from cevnsfast.detectors.detector import Detector, QuadratureSettings
+from cevnsfast.detectors.spec import load_spec
+from cevnsfast.models.scenarios import get_model
+from cevnsfast.models.terms import Kernel, Model
+from cevnsfast.physics.bsm import recoil_nodes_kevnr
+from cevnsfast.physics.flux import (
+    COMPONENT_NAMES,
+    FLUX_COMPONENTS,
+    FluxComponent,
+    delayed_inverse_moments,
+    delayed_shape_per_mev,
+)
+from cevnsfast.tables import Table, TableError, input_hash, read_table, stored_hash, write_table
+
+SEPARATOR = "__"
+SUPPORTED_NUISANCES = ("radius_scale", "efficiency_sigma", "time_shift_us")
+E_FLOOR_MEV = 1.0
+"""Numeric flux moments ignore E < 1 MeV (recoils below 0.06 keVnr on Ar: never detected)."""
+U_NODES = 10
+"""Gauss–Legendre nodes per u = 1/E panel of the numeric flux moments."""
+
+
+@dataclass
+class BuildResult:
+    name: str
+    path: Path
+    built: bool
+    seconds: float
+
+
+def model_table_name(detector_name: str, model: Model) -> str:
+    """``<detector>__<model>``, plus ``-<8 hex>`` when the model's settings are not the
+    defaults (so a custom grid never overwrites the default table)."""
+    default = type(model)()
+    suffix = ""
+    if model.settings != default.settings:
+        blob = json.dumps(model.settings, sort_keys=True).encode()
+        suffix = "-" + hashlib.sha256(blob).hexdigest()[:8]
+    return f"{detector_name}{SEPARATOR}{model.name}{suffix}"
+
+
+def model_table_path(detector_name: str, model: Model, directory: Path | None = None) -> Path:
+    from cevnsfast.tables import table_path
+
+    return table_path(model_table_name(detector_name, model), directory)
+
+
+def rebuild_command(detector: str | Path, model: Model) -> str:
+    return f"python -m build_tables.model_tables {detector} {model.name} --force"
+
+
+def model_input_hash(spec, model: Model, settings: QuadratureSettings) -> str:
+    return input_hash(
+        spec.canonical_json(),
+        {"quadrature": settings.as_dict(), "model": model.definition(), "kind": "model"},
+    )
+
+
+# ---- terms ----------------------------------------------------------------------------------
+
+
+def collect_terms(model: Model, detector: Detector) -> tuple[list[Kernel], np.ndarray]:
+    """Kernels used anywhere and C[nucleus, component, kernel, i, j] (zero where unused)."""
+    physics = detector.spec.physics
+    per = {}
+    kernels: list[Kernel] = []
+    for ni, target in enumerate(detector.targets):
+        for fi, component in enumerate(FLUX_COMPONENTS):
+            for term in model.rate_terms(target.nucleus, component, physics):
+                if term.kernel not in kernels:
+                    kernels.append(term.kernel)
+                key = (ni, fi, term.kernel)
+                per[key] = per.get(key, 0.0) + term.matrix
+    n = 1 + model.n
+    matrices = np.zeros((len(detector.targets), len(FLUX_COMPONENTS), len(kernels), n, n))
+    for (ni, fi, k), m in per.items():
+        matrices[ni, fi, kernels.index(k)] = m
+    return kernels, matrices
+
+
+# ---- flux moments ---------------------------------------------------------------------------
+
+
+def _analytic_moments(component: FluxComponent, e_min: np.ndarray) -> np.ndarray:
+    """M_p(T) = ∫ φ E^{−p} over [E_min, m_μ/2] for p = 0, 1, 2 (prompt: δ at E_π)."""
+    if component.prompt:
+        reach = (e_min <= E_PROMPT_MEV).astype(float)
+        return np.stack([reach, reach / E_PROMPT_MEV, reach / E_PROMPT_MEV**2])
+    return np.stack(delayed_inverse_moments(component.name, e_min))
+
+
+def _numeric_moments(
+    model: Model,
+    flux: str,
+    component: FluxComponent,
+    e_min: np.ndarray,
+    axis_values: np.ndarray,
+    distance_m: float,
+) -> np.ndarray:
+    """M_p with a flux factor f(E; m): cumulative Gauss–Legendre in u = 1/E (panels shorter
+    than 1/4 of the factor's period in u), then a partial panel up to u = 1/E_min."""
+    out = np.zeros((3,) + e_min.shape)
+    for a, m in enumerate(axis_values):
+        if component.prompt:
+            f = model.flux_factor(flux, component, np.asarray(E_PROMPT_MEV), m, distance_m)
+            reach = (e_min[a] <= E_PROMPT_MEV) * f
+            out[:, a] = np.stack([reach, reach / E_PROMPT_MEV, reach / E_PROMPT_MEV**2])
+            continue
+        u_lo, u_hi = 1.0 / E_MAX_DELAYED_MEV, 1.0 / E_FLOOR_MEV
+        omega = model.flux_factor_frequency(flux, m, distance_m)  # angular frequency in u
+        n_panels = max(64, int(np.ceil((u_hi - u_lo) * omega / (0.5 * np.pi))))
+        edges = np.linspace(u_lo, u_hi, n_panels + 1)
+        x, w = np.polynomial.legendre.leggauss(U_NODES)
+
+        def integrand(u, m=m):
+            e = 1.0 / u
+            base = delayed_shape_per_mev(component.name, e) * model.flux_factor(
+                flux, component, e, m, distance_m
+            )
+            return np.stack([base * u**p / u**2 for p in range(3)])  # dE = du/u²
+
+        half = 0.5 * np.diff(edges)
+        nodes = edges[:-1, None] + half[:, None] * (x[None, :] + 1.0)
+        panel = (integrand(nodes) * (half[:, None] * w[None, :])).sum(axis=-1)  # [3, panel]
+        cumulative = np.concatenate([np.zeros((3, 1)), np.cumsum(panel, axis=1)], axis=1)
+        u_star = np.clip(1.0 / np.maximum(e_min[a], 1e-300), u_lo, u_hi)
+        j = np.clip(np.searchsorted(edges, u_star, side="right") - 1, 0, n_panels - 1)
+        lo = edges[j]
+        half_p = 0.5 * (u_star - lo)
+        pnodes = lo[:, None] + half_p[:, None] * (x[None, :] + 1.0)
+        partial = (integrand(pnodes) * (half_p[:, None] * w[None, :])).sum(axis=-1)
+        out[:, a] = cumulative[:, j] + partial
+    return out
+
+
+# ---- base integrals -------------------------------------------------------------------------
+
+
+def _node_sets(model: Model, detector: Detector, nucleus, settings) -> list[tuple]:
+    """[(axis indices, t_kev, w_kev)]: one set for all axis values, or one per value."""
+    values = model.axis_values()
+    if not model.axis_dependent_nodes:
+        t, w = recoil_nodes_kevnr(detector, nucleus, settings)
+        return [(np.arange(len(values)), t, w)]
+    out = []
+    for a, v in enumerate(values):
+        extra = model.recoil_breakpoints_kevnr(nucleus, float(v))
+        t, w = recoil_nodes_kevnr(detector, nucleus, settings, extra)
+        out.append((np.array([a]), t, w))
+    return out
+
+
+def recoil_integrands(
+    model: Model,
+    detector: Detector,
+    kernels: list[Kernel],
+    settings: QuadratureSettings,
+    radius_scale: float = 1.0,
+    cache: dict | None = None,
+) -> list[list[tuple[np.ndarray, np.ndarray, np.ndarray]]]:
+    """Per nucleus, per node set: (axis indices, t_kev, I[kernel, component, axis, T]) with
+    I = N_n η w_T P_X h h' Σ_p c_p M_p — everything but the bin probabilities P_b(T).
+
+    ``cache`` keeps node sets and flux moments (independent of the radius scale) between
+    calls for the radius-nuisance grid."""
+    physics = detector.spec.physics
+    cache = {} if cache is None else cache
+    out = []
+    for ni, target in enumerate(detector.targets):
+        nucleus = target.nucleus
+        per_set = []
+        if ("nodes", ni) not in cache:
+            cache[("nodes", ni)] = _node_sets(model, detector, nucleus, settings)
+        for si, (idx, t_kev, w_kev) in enumerate(cache[("nodes", ni)]):
+            t_mev = 1e-3 * t_kev
+            values = model.axis_values()[idx]
+            scale = target.n_targets * detector.fluence_cm2 * 1e-3 * w_kev
+            weights: dict[str, np.ndarray] = {}
+            emins: dict[str, np.ndarray] = {}
+            moments = cache.setdefault(("moments", ni, si), {})
+            block = np.zeros((len(kernels), len(FLUX_COMPONENTS), len(idx), t_kev.size))
+            for k, kern in enumerate(kernels):
+                for h in kern.weights:
+                    if h not in weights:
+                        weights[h] = model.weight(h, nucleus, t_mev, values, physics, radius_scale)
+                s = kern.structure
+                if s not in emins:
+                    emins[s] = np.asarray(model.e_min_mev(s, nucleus, t_mev, values))
+                pref, c = model.shape(s, nucleus, t_mev, values)
+                amp = pref * weights[kern.weights[0]] * weights[kern.weights[1]] * scale
+                for fi, comp in enumerate(FLUX_COMPONENTS):
+                    key = (s, kern.flux, fi)
+                    if key not in moments:
+                        if kern.flux:
+                            moments[key] = _numeric_moments(
+                                model, kern.flux, comp, emins[s], values, detector.spec.distance_m
+                            )
+                        else:
+                            moments[key] = _analytic_moments(comp, emins[s])
+                    block[k, fi] = amp * np.einsum("pat,pat->at", c, moments[key])
+            per_set.append((idx, t_kev, block))
+        out.append(per_set)
+    return out
+
+
+def bin_probabilities(integrands, detector: Detector) -> list[list[np.ndarray]]:
+    """P_b(T) at the nodes of every (nucleus, node set) of ``integrands``."""
+    return [[detector.response.bin_probabilities(t) for _, t, _ in per] for per in integrands]
+
+
+def energy_bin_integrals(integrands, probabilities, n_axis: int) -> np.ndarray:
+    """R[a, n, k, f, energy bin] = Σ_T I[k, f, a, T] P_b(T) for one detector response."""
+    n_kernels, n_ebins = integrands[0][0][2].shape[0], probabilities[0][0].shape[1]
+    out = np.zeros((n_axis, len(integrands), n_kernels, len(FLUX_COMPONENTS), n_ebins))
+    for ni, per_set in enumerate(integrands):
+        for (idx, _, block), prob in zip(per_set, probabilities[ni], strict=True):
+            out[idx, ni] = np.einsum("kfat,tb->akfb", block, prob)
+    return out
+
+
+def _tensor(folded: np.ndarray, matrices: np.ndarray) -> np.ndarray:
+    """T[a, b, i, j] = Σ_{n, f, k} R[a, n, k, f, b] C[n, f, k, i, j]."""
+    return np.einsum("ankfb,nfkij->abij", folded, matrices)
+
+
+def build_arrays(
+    model: Model, name_or_path: str | Path, settings: QuadratureSettings = QuadratureSettings()
+) -> tuple[dict[str, np.ndarray], list[Kernel], Detector]:
+    """All arrays of a model table (nominal tensor and every shape-nuisance grid)."""
+    spec = load_spec(name_or_path)
+    unsupported = set(spec.nuisances) - set(SUPPORTED_NUISANCES)
+    if unsupported:
+        raise ValueError(
+            f"model tables support the nuisance axes {SUPPORTED_NUISANCES}; "
+            f"{spec.name} also has {sorted(unsupported)}"
+        )
+    detector = Detector(spec)
+    kernels, matrices = collect_terms(model, detector)
+    n_axis = len(model.axis_values())
+    cache: dict = {}
+    nominal = recoil_integrands(model, detector, kernels, settings, cache=cache)
+    probs = bin_probabilities(nominal, detector)
+    r_e = energy_bin_integrals(nominal, probs, n_axis)
+    # [a, n, k, f, eb] → fold_time over (component, energy bin)
+    folded = detector.fold_time(r_e)
+    arrays = {
+        "tensor": _tensor(folded, matrices),
+        "base": folded,
+        "matrices": matrices,
+        "bin_edges": np.asarray(spec.bin_edges),
+        "n_targets": np.asarray([t.n_targets for t in detector.targets]),
+    }
+    if model.axis is not None:
+        arrays["axis_values"] = model.axis_values()
+    if spec.timing is not None:
+        arrays["time_edges_us"] = np.asarray(spec.timing["edges_us"])
+    for axis, grid in spec.nuisances.items():
+        tensors = []
+        for value in grid:
+            if axis == "time_shift_us":
+                f = detector.fold_time(r_e, time_shift_us=value)
+            elif axis == "radius_scale":  # other integrands, same bin probabilities
+                ints = recoil_integrands(model, detector, kernels, settings, value, cache)
+                f = detector.fold_time(energy_bin_integrals(ints, probs, n_axis))
+            else:  # efficiency_sigma: same integrands, other bin probabilities
+                varied = Detector(spec, efficiency_sigma=value)
+                varied_probs = bin_probabilities(nominal, varied)
+                f = varied.fold_time(energy_bin_integrals(nominal, varied_probs, n_axis))
+            tensors.append(_tensor(f, matrices))
+        arrays[f"grid_{axis}"] = np.asarray(grid)
+        arrays[f"tensor_{axis}"] = np.stack(tensors, axis=1)  # [a, g, b, i, j]
+    return arrays, kernels, detector
+
+
+def build_model_table(
+    name_or_path: str | Path,
+    model: str | Model,
+    settings: QuadratureSettings = QuadratureSettings(),
+    directory: Path | None = None,
+    force: bool = False,
+) -> BuildResult:
+    """Build the table of ``model`` for one detector unless an up-to-date one exists."""
+    start = time.perf_counter()
+    model = get_model(model) if isinstance(model, str) else model
+    spec = load_spec(name_or_path)
+    digest = model_input_hash(spec, model, settings)
+    path = model_table_path(spec.name, model, directory)
+    name = model_table_name(spec.name, model)
+    if not force and stored_hash(path) == digest:
+        return BuildResult(name, path, False, time.perf_counter() - start)
+    arrays, kernels, detector = build_arrays(model, name_or_path, settings)
+    write_table(
+        path,
+        arrays,
+        {
+            "detector": spec.name,
+            "model": model.definition(),
+            "model_name": model.name,
+            "spec": spec.raw,
+            "spec_hash": spec.hash(),
+            "settings": settings.as_dict(),
+            "input_hash": digest,
+            "observable_unit": spec.observable,
+            "nuclei": [t.nucleus.name for t in detector.targets],
+            "components": list(COMPONENT_NAMES),
+            "kernels": [k.key for k in kernels],
+            "couplings": ["SM", *model.coupling_names],
+            "coupling_units": ["1", *[c.unit for c in model.couplings]],
+            "axis": model.axis.as_dict() if model.axis else None,
+            "base_units": "events per unit matrix entry (see models.terms)",
+            "bin_shape": [len(spec.bin_edges) - 1, spec.n_time_bins],
+            "nuisance_axes": list(spec.nuisances),
+        },
+    )
+    return BuildResult(name, path, True, time.perf_counter() - start)
+
+
+def load_model_table(
+    name_or_path: str | Path,
+    model: str | Model,
+    directory: Path | None = None,
+    build_missing: bool = True,
+    rebuild_stale: bool = False,
+    settings: QuadratureSettings = QuadratureSettings(),
+) -> Table:
+    """The up-to-date table of (detector, model): built when missing (and, with
+    ``rebuild_stale``, when stale); otherwise a stale table is a ``TableError`` naming the
+    rebuild command, as for detector tables."""
+    model = get_model(model) if isinstance(model, str) else model
+    spec = load_spec(name_or_path)
+    path = model_table_path(spec.name, model, directory)
+    digest = model_input_hash(spec, model, settings)
+    if (not path.exists() and build_missing) or (
+        rebuild_stale and path.exists() and stored_hash(path) != digest
+    ):
+        build_model_table(name_or_path, model, settings, directory, force=True)
+    return read_table(path, digest, rebuild_command(name_or_path, model))
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description="Build per-model response tables.")
+    parser.add_argument("detector", help="detector name or spec path (e.g. csi2021)")
+    parser.add_argument("models", nargs="+", help="model names (see cevnsfast.models.scenarios)")
+    parser.add_argument("--force", action="store_true", help="rebuild even if up to date")
+    parser.add_argument("--tables-dir", type=Path, default=None)
+    args = parser.parse_args(argv)
+    for name in args.models:
+        try:
+            r = build_model_table(args.detector, name, directory=args.tables_dir, force=args.force)
+        except (ValueError, TableError) as exc:
+            raise SystemExit(f"error: {exc}") from None
+        state = "built" if r.built else "up to date"
+        print(f"{r.name}: {state} ({r.seconds:.2f} s) → {r.path}")
+
+
+if __name__ == "__main__":
+    main()
