@@ -210,11 +210,13 @@ def main() -> None:
         build_all(directory=Path(tmp), progress=False)
         results.update(bench_rates(args.quick, Path(tmp)))
         results.update(bench_likelihoods(args.quick, Path(tmp)))
+    import models_bench
     import profile_bench
     import scan_bench
 
     results.update(profile_bench.run(args.quick))
     results.update(scan_bench.run(args.quick))
+    results.update(models_bench.run(args.quick))
     if not args.skip_reproduce:
         numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
         results.update(bench_reproduce())
