@@ -241,6 +241,59 @@ def reproduce(out_dir: Path) -> None:
 
 
 @main.command()
+@click.argument("experiments", required=False)
+@click.argument("name", required=False)
+@click.option(
+    "--set",
+    "assignments",
+    multiple=True,
+    metavar="PARAM=VALUE",
+    help="Physical parameter value (e.g. mass_mev=10, g=1e-4); default: the SM point.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def scenario(
+    experiments: str | None, name: str | None, assignments: tuple[str, ...], as_json: bool
+) -> None:
+    """Fit the nuisances of EXPERIMENTS for the talk's scenario NAME at a parameter point;
+    without arguments, list the scenarios and their parameters (units, scan ranges)."""
+    from cevnsfast.likelihood.models import SCENARIOS, model_experiment
+
+    if experiments is None or name is None:
+        for key, sc in SCENARIOS.items():
+            params = ", ".join(f"{p.name} [{p.unit}] {p.lo:g}..{p.hi:g}" for p in sc.parameters)
+            click.echo(f"{key:32} {params}")
+        return
+    if name not in SCENARIOS:
+        raise click.BadParameter(
+            f"unknown scenario {name!r}; known: {', '.join(SCENARIOS)}", param_hint="NAME"
+        )
+    exp = model_experiment(experiments, name)
+    values = None
+    if assignments:
+        given = {}
+        for item in assignments:
+            key, sep, raw = item.partition("=")
+            if not sep:
+                raise click.BadParameter(f"{item!r} is not PARAM=VALUE", param_hint="--set")
+            given[key.strip()] = float(raw)
+        missing = set(exp.coupling_names) - set(given)
+        unknown = set(given) - set(exp.coupling_names)
+        if missing or unknown:
+            raise click.BadParameter(
+                f"{name} takes exactly {', '.join(exp.coupling_names)}", param_hint="--set"
+            )
+        values = given
+    result = exp.fit(values)
+    if as_json:
+        click.echo(json.dumps(result.as_dict()))
+        return
+    click.echo(f"{result.experiment}, {name} at {result.couplings}")
+    click.echo(f"  chi2_min = {result.chi2_min:.4f}  (ndof = {result.ndof})")
+    for k, v in result.counts.items():
+        click.echo(f"    {k:28} {v:10.2f}")
+
+
+@main.command()
 def detectors() -> None:
     """List shipped detector specs and the values they take as [assumed]."""
     from cevnsfast.detectors.spec import load_spec, shipped_spec_names

@@ -33,3 +33,17 @@ def test_unknown_coupling_lists_valid_names():
 def test_malformed_assignment():
     result = CliRunner().invoke(main, ["rates", "nai", "--set", "eps_ee_uV"])
     assert result.exit_code != 0 and "NAME=VALUE" in result.output
+
+
+def test_scenario_list_and_fit():
+    runner = CliRunner()
+    listing = runner.invoke(main, ["scenario"])
+    assert listing.exit_code == 0 and "light_vector_universal" in listing.output
+    assert "mass_mev [MeV]" in listing.output
+    result = runner.invoke(main, ["scenario", "nai", "weak_mixing_angle", "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert payload["couplings"] == {"sin2_theta_w": 0.23857}
+    assert abs(payload["chi2_min"]) < 1e-6  # Asimov data at the SM point
+    wrong = runner.invoke(main, ["scenario", "nai", "light_vector_universal", "--set", "g=1"])
+    assert wrong.exit_code != 0 and "takes exactly mass_mev, g" in wrong.output
