@@ -13,7 +13,7 @@ import numpy as np
 
 from cevnsfast.detectors.spec import load_spec
 from cevnsfast.kernels import quadratic_form, quadratic_form_batch, quadratic_form_grids_into
-from cevnsfast.models.couplings import COUPLING_NAMES, Coupling, parse_coupling
+from cevnsfast.models.couplings import COUPLING_NAMES, Coupling, parse_coupling, x_vector
 from cevnsfast.profile_kernels import interpolate_shape
 from cevnsfast.tables import Table, TableError, input_hash, read_table, table_path
 
@@ -84,26 +84,9 @@ class RatePredictor:
 
     def x_vector(self, values: Mapping[str, float] | Sequence[float] | None = None) -> np.ndarray:
         """x = (1, c_1, …) from a name → value mapping (others 0) or a sequence in order."""
-        x = np.zeros(1 + len(self.couplings))
-        x[0] = 1.0
-        if values is None:
-            return x
-        if isinstance(values, Mapping):
-            position = {n: i for i, n in enumerate(self.coupling_names, start=1)}
-            for name, value in values.items():
-                canonical = parse_coupling(name).name
-                if canonical not in position:
-                    raise ValueError(
-                        f"coupling {name!r} is not among this predictor's couplings "
-                        f"({', '.join(self.coupling_names)})"
-                    )
-                x[position[canonical]] = float(value)
-            return x
-        values = np.asarray(values, dtype=float)
-        if values.shape != (len(self.couplings),):
-            raise ValueError(f"expected {len(self.couplings)} coupling values, got {values.shape}")
-        x[1:] = values
-        return x
+        return x_vector(
+            self.coupling_names, values, lambda n: parse_coupling(n).name, self.detector
+        )
 
     def counts(
         self,

@@ -28,6 +28,7 @@ import numpy as np
 
 from cevnsfast.constants import SIN2_THETA_W_DEFAULT
 from cevnsfast.likelihood.base import Experiment, FitResult
+from cevnsfast.models.couplings import x_vector
 from cevnsfast.models.scenarios import get_model
 from cevnsfast.models.terms import Model
 from cevnsfast.profile_kernels import interp_weights
@@ -130,25 +131,7 @@ class ModelPredictor(RatePredictor):
         return [c.name for c in self.couplings]
 
     def x_vector(self, values: Mapping[str, float] | Sequence[float] | None = None) -> np.ndarray:
-        x = np.zeros(1 + len(self.couplings))
-        x[0] = 1.0
-        if values is None:
-            return x
-        if isinstance(values, Mapping):
-            position = {n: i for i, n in enumerate(self.coupling_names, start=1)}
-            for name, value in values.items():
-                if name not in position:
-                    raise ValueError(
-                        f"coupling {name!r} is not among this predictor's couplings "
-                        f"({', '.join(self.coupling_names) or 'none'})"
-                    )
-                x[position[name]] = float(value)
-            return x
-        values = np.asarray(values, dtype=float)
-        if values.shape != (len(self.couplings),):
-            raise ValueError(f"expected {len(self.couplings)} coupling values, got {values.shape}")
-        x[1:] = values
-        return x
+        return x_vector(self.coupling_names, values)
 
 
 # ---- scenarios: the talk's scans in physical parameters ------------------------------------

@@ -12,7 +12,7 @@ amplitude = a · x. The rate is Σ_{β,X} R_X (a · x)², so the response tensor
 T_ij = Σ_{nucleus, flux component, X} R[nucleus, component, X] Σ_β a_i a_j.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -124,3 +124,33 @@ def response_tensor(
             for si, structure in enumerate(STRUCTURES):
                 out += base[ni, fi, si][..., None, None] * per_structure[structure]
     return out
+
+
+def x_vector(
+    names: Sequence[str],
+    values: Mapping[str, float] | Sequence[float] | None,
+    canonical: Callable[[str], str] = lambda name: name,
+    owner: str = "this predictor",
+) -> np.ndarray:
+    """x = (1, c_1, …, c_n) of the quadratic form: from a name → value mapping (names passed
+    through ``canonical``; missing ones 0) or from a sequence of n values in order."""
+    x = np.zeros(1 + len(names))
+    x[0] = 1.0
+    if values is None:
+        return x
+    if isinstance(values, Mapping):
+        position = {n: i for i, n in enumerate(names, start=1)}
+        for name, value in values.items():
+            key = canonical(name)
+            if key not in position:
+                raise ValueError(
+                    f"coupling {name!r} is not among {owner}'s couplings "
+                    f"({', '.join(names) or 'none'})"
+                )
+            x[position[key]] = float(value)
+        return x
+    values = np.asarray(values, dtype=float)
+    if values.shape != (len(names),):
+        raise ValueError(f"{owner}: expected {len(names)} coupling values, got {values.shape}")
+    x[1:] = values
+    return x

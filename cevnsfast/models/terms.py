@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from cevnsfast.constants import ALPHA_EM, G_F_MEV2, HBARC_MEV_CM, M_E_MEV
+from cevnsfast.models.couplings import x_vector
 from cevnsfast.nuclei import Isotope
 from cevnsfast.physics import gni_normalisation as gn
 from cevnsfast.physics.cross_sections import e_min_mev as massless_e_min_mev
@@ -294,22 +295,4 @@ class Model:
 
     def x_vector(self, values) -> np.ndarray:
         """x = (1, c_1, …) from a name → value mapping (others 0) or a sequence in order."""
-        x = np.zeros(1 + self.n)
-        x[0] = 1.0
-        if values is None:
-            return x
-        if hasattr(values, "items"):
-            position = {n: i for i, n in enumerate(self.coupling_names, start=1)}
-            for name, value in values.items():
-                if name not in position:
-                    raise ValueError(
-                        f"model {self.name!r} has no coupling {name!r}; its couplings: "
-                        f"{', '.join(self.coupling_names) or '(none)'}"
-                    )
-                x[position[name]] = float(value)
-            return x
-        values = np.asarray(values, dtype=float)
-        if values.shape != (self.n,):
-            raise ValueError(f"model {self.name!r}: expected {self.n} coupling values")
-        x[1:] = values
-        return x
+        return x_vector(self.coupling_names, values, owner=f"model {self.name!r}")
