@@ -4,16 +4,13 @@ integration with nuisances, and the degenerate minima of flavour-diagonal coupli
 import numpy as np
 import pytest
 from iminuit import Minuit
+from releases import needs_csi
 
 from cevnsfast.detectors import Detector
-from cevnsfast.paths import data_dir
 from cevnsfast.physics.direct import direct_counts
 from cevnsfast.profile_kernels import poisson_chi2
 
-pytestmark = pytest.mark.skipif(
-    not (data_dir() / "coherent-csi-2021").is_dir(),
-    reason=f"CsI 2021 release not found under {data_dir()} (set CEVNSFAST_DATA_DIR)",
-)
+pytestmark = needs_csi
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from iminuit import Minuit
+from releases import needs_csi, needs_lar
 
 from build_tables.build import build_detector
 from build_tables.integrate import base_integrals
@@ -18,21 +19,11 @@ from cevnsfast.detectors import Detector, SpecError
 from cevnsfast.detectors.detector import QuadratureSettings
 from cevnsfast.detectors.response import Response
 from cevnsfast.detectors.spec import SHIPPED_SPEC_DIR, SpecInputMissing, load_spec
-from cevnsfast.paths import DATA_DIR_ENV, data_dir
+from cevnsfast.paths import DATA_DIR_ENV
 from cevnsfast.physics.direct import direct_counts
 from cevnsfast.profile_kernels import interpolate_shape, poisson_chi2
 from cevnsfast.rates import RatePredictor
 from cevnsfast.tables import TableError
-
-LAR_RELEASE = data_dir() / "coherent-lar-2020"
-needs_lar = pytest.mark.skipif(
-    not LAR_RELEASE.is_dir(),
-    reason=f"LAr 2020 release not found at {LAR_RELEASE}; set {DATA_DIR_ENV}",
-)
-needs_csi = pytest.mark.skipif(
-    not (data_dir() / "coherent-csi-2021").is_dir(),
-    reason=f"CsI 2021 release not found under {data_dir()}; set {DATA_DIR_ENV}",
-)
 
 COUPLINGS = ["eps_ee_uV", "eps_mumu_dV", "eps_emu_uS", "eps_etau_dT"]
 
