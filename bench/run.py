@@ -40,14 +40,14 @@ def bench_rates(quick: bool, tables: Path) -> dict[str, dict]:
     for name in ("csi2021", "nai", "cryocsi"):
         predictor = RatePredictor(name, couplings=list(point), directory=tables)
         x = predictor.x_vector(point)
-        buffer = np.empty(predictor.tensor.shape[0])
+        buffer = np.empty(predictor.n_bins)
         predictor.counts(point)  # compile
         tensor, counts = predictor.tensor, predictor.counts
         kernel = _best_of(lambda: quadratic_form_into(tensor, x, buffer), 5, 20000)  # noqa: B023
         api = _best_of(lambda: counts(point), 5, 2000)  # noqa: B023
         detector = Detector.load(name)
         direct = _best_of(lambda: direct_counts(detector, point), 1 if quick else 3, 1)  # noqa: B023
-        n_bins = predictor.tensor.shape[0]
+        n_bins = predictor.n_bins
         out[f"rates_kernel_{name}_us"] = {
             "value": kernel * 1e6,
             "unit": f"us/point ({n_bins} bins, 3 couplings, 1 core)",

@@ -12,7 +12,12 @@ from pathlib import Path
 import numpy as np
 
 from cevnsfast.detectors.spec import load_spec
-from cevnsfast.kernels import quadratic_form, quadratic_form_batch, quadratic_form_grids_into
+from cevnsfast.kernels import (
+    kernel_layout,
+    quadratic_form,
+    quadratic_form_batch,
+    quadratic_form_grids_into,
+)
 from cevnsfast.models.couplings import COUPLING_NAMES, Coupling, parse_coupling, x_vector
 from cevnsfast.profile_kernels import interpolate_shape
 from cevnsfast.tables import Table, TableError, input_hash, read_table, table_path
@@ -61,26 +66,33 @@ class RatePredictor:
         stored = self.table.attrs["couplings"]
         index = [0] + [stored.index(n) for n in names]
         arrays = self.table.arrays
-        self.tensor = np.ascontiguousarray(arrays["tensor"][:, index][:, :, index])
+        # kernel order [i, j, bin] (``kernels``); the table stores [bin, i, j]
+        self.tensor = kernel_layout(arrays["tensor"][:, index][:, :, index])
         self.bin_edges = arrays["bin_edges"]
         self.time_edges_us = arrays.get("time_edges_us")
         self.unit = self.table.attrs["observable_unit"]
         self.nuisance_axes: list[str] = list(self.table.attrs.get("nuisance_axes", []))
         # shape-nuisance grids, padded to a common length (NaN grid values mark padding)
-        n_axes, n_bins, n_x = len(self.nuisance_axes), self.tensor.shape[0], len(index)
+        n_axes, n_bins, n_x = len(self.nuisance_axes), self.n_bins, len(index)
         g_max = max([len(arrays[f"grid_{a}"]) for a in self.nuisance_axes], default=0)
         self.grid_values = np.full((n_axes, g_max), np.nan)
         self.grid_sizes = np.zeros(n_axes, dtype=np.int64)
-        self.shape_tensors = np.zeros((n_axes, g_max, n_bins, n_x, n_x))
+        self.shape_tensors = np.zeros((n_axes, g_max, n_x, n_x, n_bins))
         for k, axis in enumerate(self.nuisance_axes):
             grid = arrays[f"grid_{axis}"]
             self.grid_values[k, : len(grid)] = grid
             self.grid_sizes[k] = len(grid)
-            self.shape_tensors[k, : len(grid)] = arrays[f"tensor_{axis}"][:, :, index][..., index]
+            block = arrays[f"tensor_{axis}"][:, :, index][..., index]  # [g, b, i, j]
+            self.shape_tensors[k, : len(grid)] = kernel_layout(block)
 
     @property
     def coupling_names(self) -> list[str]:
         return [c.name for c in self.couplings]
+
+    @property
+    def n_bins(self) -> int:
+        """Reconstructed bins (energy-major × time)."""
+        return self.tensor.shape[2]
 
     def x_vector(self, values: Mapping[str, float] | Sequence[float] | None = None) -> np.ndarray:
         """x = (1, c_1, …) from a name → value mapping (others 0) or a sequence in order."""
@@ -122,7 +134,7 @@ class RatePredictor:
 
     def signal_grids(self, x: np.ndarray) -> np.ndarray:
         """Signal counts on every shape-nuisance grid, [axis, grid point, bin], for x."""
-        out = np.zeros(self.shape_tensors.shape[:3])
+        out = np.zeros((*self.shape_tensors.shape[:2], self.n_bins))
         quadratic_form_grids_into(self.shape_tensors, self.grid_sizes, x, out)
         return out
 

@@ -3,6 +3,7 @@ available) with every nuisance profiled, scenario maps and the reproduce summary
 
 import numpy as np
 import pytest
+from releases import needs_csi
 
 from cevnsfast.detectors import Detector
 from cevnsfast.likelihood.models import (
@@ -14,13 +15,7 @@ from cevnsfast.likelihood.models import (
     scenario_summary,
 )
 from cevnsfast.models.scenarios import get_model
-from cevnsfast.paths import data_dir
 from cevnsfast.physics.bsm import direct_model_counts
-
-needs_csi = pytest.mark.skipif(
-    not (data_dir() / "coherent-csi-2021").is_dir(),
-    reason=f"CsI 2021 release not found under {data_dir()} (set CEVNSFAST_DATA_DIR)",
-)
 
 MASS_AXIS_TOLERANCE = 1e-4
 """Interpolation tolerance on the default mass axes (20 points per decade, cubic Hermite in
@@ -35,7 +30,7 @@ DM2_TOLERANCE = 1e-4
 
 def _scale(predictor: ModelPredictor, values) -> np.ndarray:
     x = predictor.x_vector(values)
-    return np.abs(np.einsum("bij,i,j->bij", predictor.tensor, x, x)).sum(axis=(1, 2))
+    return np.abs(np.einsum("ijb,i,j->ijb", predictor.tensor, x, x)).sum(axis=(0, 1))
 
 
 @pytest.mark.parametrize("name", ["light_vector_universal", "light_scalar", "leptoquark_s1"])
@@ -46,7 +41,7 @@ def test_mass_axis_interpolation_tolerance(name):
     lo, hi = predictor.axis_grid[0], predictor.axis_grid[-1]
     for mass in np.exp(rng.uniform(np.log(lo), np.log(hi), 6)):
         predictor.set_axis(mass)
-        t = predictor.tensor.sum(axis=0)
+        t = predictor.tensor.sum(axis=-1)
         values = {"eps": float(np.sqrt(t[0, 0] / abs(t[1, 1])) * rng.uniform(0.3, 3.0))}
         table = predictor.counts(values)
         direct = direct_model_counts(detector, name, values, mass)

@@ -62,7 +62,7 @@ def _random_values(rng, predictor: ModelPredictor) -> dict[str, float]:
         return dict(zip(model.coupling_names, draws, strict=True))
     if model.n == 0:
         return {}
-    t = predictor.tensor.sum(axis=0)  # mediators: ε with |BSM| ~ SM
+    t = predictor.tensor.sum(axis=-1)  # mediators: ε with |BSM| ~ SM
     return {"eps": float(np.sqrt(t[0, 0] / abs(t[1, 1])) * rng.uniform(0.2, 2.0))}
 
 

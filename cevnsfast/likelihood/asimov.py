@@ -41,7 +41,7 @@ def steady_state_background(spec) -> np.ndarray:
 
 @nb.njit(cache=True, nogil=True)
 def _chi2_point(tensor, x, n_exp, background, sigma_alpha, sigma_beta):
-    sig = np.empty(tensor.shape[0])
+    sig = np.empty(tensor.shape[2])
     quadratic_form_into(tensor, x, sig)
     return profile_gauss(n_exp, sig, background, sigma_alpha, sigma_beta)
 

@@ -60,9 +60,10 @@ def _chi2_point(
     shape_center,
     x0,
 ):
-    sig0 = np.empty(tensor.shape[0])
+    n_bins = tensor.shape[2]
+    sig0 = np.empty(n_bins)
     quadratic_form_into(tensor, x, sig0)
-    grids = np.zeros(shape_tensors.shape[:3])
+    grids = np.zeros((shape_tensors.shape[0], shape_tensors.shape[1], n_bins))
     quadratic_form_grids_into(shape_tensors, grid_sizes, x, grids)
     return profile_poisson(
         observed,

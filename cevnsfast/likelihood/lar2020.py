@@ -165,7 +165,7 @@ def _lift_into(sig_et, p_f, n_t, out):
 @nb.njit(cache=True, nogil=True)
 def _signal_inputs(tensor, time_tensors, n_time_grid, p_f, f90_factor, n_t, x, sig0, shape_grid):
     """Lifted nominal signal ``sig0`` and the shape grids [time shift, F90] at couplings x."""
-    n_et = tensor.shape[0]
+    n_et = tensor.shape[2]
     s_et = np.empty(n_et)
     quadratic_form_into(tensor, x, s_et)
     _lift_into(s_et, p_f, n_t, sig0)

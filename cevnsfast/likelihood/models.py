@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from cevnsfast.constants import SIN2_THETA_W_DEFAULT
+from cevnsfast.kernels import kernel_layout
 from cevnsfast.likelihood.base import Experiment, FitResult
 from cevnsfast.models.couplings import x_vector
 from cevnsfast.models.scenarios import get_model
@@ -81,21 +82,22 @@ class ModelPredictor(RatePredictor):
         self.axis = self.model.axis
         self.axis_grid = arrays["axis_values"] if self.axis else np.zeros(1)
         self._coord = self.axis.coordinate(self.axis_grid) if self.axis else np.zeros(1)
-        self._all_tensor = np.ascontiguousarray(arrays["tensor"][:, :, index][..., index])
-        n_a, n_bins, n_x = self._all_tensor.shape[0], self._all_tensor.shape[1], len(index)
+        # kernel order [axis, i, j, bin] (``kernels``); the table stores [axis, bin, i, j]
+        self._all_tensor = kernel_layout(arrays["tensor"][:, :, index][..., index])
+        n_a, n_bins, n_x = self._all_tensor.shape[0], self._all_tensor.shape[3], len(index)
         n_axes = len(self.nuisance_axes)
         g_max = max([len(arrays[f"grid_{a}"]) for a in self.nuisance_axes], default=0)
         self.grid_values = np.full((n_axes, g_max), np.nan)
         self.grid_sizes = np.zeros(n_axes, dtype=np.int64)
-        self._all_shape = np.zeros((n_a, n_axes, g_max, n_bins, n_x, n_x))
+        self._all_shape = np.zeros((n_a, n_axes, g_max, n_x, n_x, n_bins))
         for k, axis in enumerate(self.nuisance_axes):
             grid = arrays[f"grid_{axis}"]
             self.grid_values[k, : len(grid)] = grid
             self.grid_sizes[k] = len(grid)
             block = arrays[f"tensor_{axis}"][..., index, :][..., index]  # [a, g, b, i, j]
-            self._all_shape[:, k, : len(grid)] = block
-        self.tensor = np.empty((n_bins, n_x, n_x))
-        self.shape_tensors = np.empty((n_axes, g_max, n_bins, n_x, n_x))
+            self._all_shape[:, k, : len(grid)] = kernel_layout(block)
+        self.tensor = np.empty((n_x, n_x, n_bins))
+        self.shape_tensors = np.empty((n_axes, g_max, n_x, n_x, n_bins))
         self.axis_value: float | None = None
         self.set_axis(axis_value if axis_value is not None else self.default_axis_value())
 
