@@ -35,8 +35,8 @@ def _scan_points() -> np.ndarray:
 
 
 def run(quick: bool) -> dict[str, dict]:
-    from build_tables.build import build_all
-    from build_tables.model_tables import build_model_table
+    from cevnsfast.build_tables.build import build_all
+    from cevnsfast.build_tables.model_tables import build_model_table
     from cevnsfast.detectors import Detector
     from cevnsfast.likelihood.models import available_experiments, model_experiment
     from cevnsfast.paths import TABLES_DIR_ENV

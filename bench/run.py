@@ -178,7 +178,7 @@ def bench_reproduce() -> dict[str, dict]:
 
 def bench_build(quick: bool) -> dict[str, dict]:
     """Seconds for a full build of every shipped detector into an empty directory."""
-    from build_tables.build import build_all
+    from cevnsfast.build_tables.build import build_all
 
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
@@ -205,7 +205,7 @@ def main() -> None:
     results: dict[str, dict] = {}
     results.update(bench_build(args.quick))
     with tempfile.TemporaryDirectory() as tmp:
-        from build_tables.build import build_all
+        from cevnsfast.build_tables.build import build_all
 
         build_all(directory=Path(tmp), progress=False)
         results.update(bench_rates(args.quick, Path(tmp)))

@@ -142,7 +142,7 @@ def bench_dask(quick: bool, tables: Path, tmp: Path) -> dict[str, dict]:
 
 def run(quick: bool) -> dict[str, dict]:
     """Every scan benchmark; tables are built into a temporary directory first."""
-    from build_tables.build import build_all
+    from cevnsfast.build_tables.build import build_all
 
     numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
     results: dict[str, dict] = {}

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from build_tables.integrate import base_integrals
+from cevnsfast.build_tables.integrate import base_integrals
 from cevnsfast.detectors.detector import Detector, QuadratureSettings
 from cevnsfast.detectors.spec import load_spec, shipped_spec_names
 from cevnsfast.models.couplings import ALL_COUPLINGS, COUPLING_NAMES, response_tensor

@@ -19,7 +19,7 @@ its nuisances on model tables too. Tables live beside the detector tables as
 ``<detector>__<model>.zarr`` (a ``-<hash>`` suffix for non-default model settings), written
 atomically with a provenance hash of spec, quadrature, model definition and code.
 
-Command line: ``python -m build_tables.model_tables DETECTOR MODEL [--force]``.
+Command line: ``python -m cevnsfast.build_tables.model_tables DETECTOR MODEL [--force]``.
 """
 
 import argparse
@@ -80,7 +80,7 @@ def model_table_path(detector_name: str, model: Model, directory: Path | None = 
 
 
 def rebuild_command(detector: str | Path, model: Model) -> str:
-    return f"python -m build_tables.model_tables {detector} {model.name} --force"
+    return f"python -m cevnsfast.build_tables.model_tables {detector} {model.name} --force"
 
 
 def model_input_hash(spec, model: Model, settings: QuadratureSettings) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 import numpy as np
 
+from cevnsfast import __version__
 from cevnsfast.paths import DATA_DIR_ENV, TABLES_DIR_ENV
 
 
@@ -28,23 +29,53 @@ def _parse_assignments(assignments: tuple[str, ...]) -> dict[str, float]:
     return values
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help=f"COHERENT data releases (default ../shared/data; env {DATA_DIR_ENV}).",
-)
-@click.option(
-    "--tables-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help=f"Directory for built tables (default tables/ in a checkout; env {TABLES_DIR_ENV}).",
-)
-def main(data_dir: Path | None, tables_dir: Path | None) -> None:
+def _path_options() -> list[click.Option]:
+    """``--data-dir`` and ``--tables-dir``: accepted before the subcommand and after it."""
+
+    def to_env(variable: str):
+        def callback(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
+            if value is not None:
+                os.environ[variable] = str(value)
+
+        return callback
+
+    return [
+        click.Option(
+            ["--data-dir"],
+            type=click.Path(file_okay=False, path_type=Path),
+            expose_value=False,
+            is_eager=True,
+            callback=to_env(DATA_DIR_ENV),
+            help=f"COHERENT data releases (default: the copy bundled with cevnsfast; env "
+            f"{DATA_DIR_ENV}).",
+        ),
+        click.Option(
+            ["--tables-dir"],
+            type=click.Path(file_okay=False, path_type=Path),
+            expose_value=False,
+            is_eager=True,
+            callback=to_env(TABLES_DIR_ENV),
+            help=f"Directory for built tables (default tables/ in a checkout, else the user "
+            f"cache; env {TABLES_DIR_ENV}).",
+        ),
+    ]
+
+
+class _Group(click.Group):
+    """Every subcommand also takes the path options, so ``cevnsfast fit --data-dir D`` works."""
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        cmd.params.extend(_path_options())
+        super().add_command(cmd, name)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cevnsfast")
+def main() -> None:
     """cevnsfast: fast CEvNS phenomenology at the SNS (tables + numba kernels)."""
-    if data_dir is not None:
-        os.environ[DATA_DIR_ENV] = str(data_dir)
-    if tables_dir is not None:
-        os.environ[TABLES_DIR_ENV] = str(tables_dir)
+
+
+main.params.extend(_path_options())
 
 
 @main.command()
@@ -52,7 +83,7 @@ def main(data_dir: Path | None, tables_dir: Path | None) -> None:
 @click.option("--force", is_flag=True, help="Rebuild even when the table is up to date.")
 def build(detectors: tuple[str, ...], force: bool) -> None:
     """Build response tables for DETECTORS (names or .toml paths; default: all shipped)."""
-    from build_tables.build import build_all
+    from cevnsfast.build_tables.build import build_all
 
     for result in build_all(detectors or None, force=force):
         state = "built" if result.built else "up to date"

@@ -30,7 +30,7 @@ def load_detector_table(
 
     A *stale* table (spec, settings or code changed) is an error naming the rebuild command.
     """
-    from build_tables.build import build_detector, rebuild_command
+    from cevnsfast.build_tables.build import build_detector, rebuild_command
 
     spec = load_spec(name_or_path)
     path = table_path(spec.name, directory)

@@ -15,8 +15,8 @@ def csi_data_available() -> bool:
 
 def reproduce(out_dir: Path, progress: bool = True) -> list[Artifact]:
     """Build missing tables, then write figures, tables and ``index.md`` into ``out_dir``."""
-    from build_tables.build import build_all
     from cevnsfast import paper
+    from cevnsfast.build_tables.build import build_all
     from cevnsfast.figures.regions import paper_region_figures
     from cevnsfast.likelihood.models import scenario_summary
 

@@ -20,7 +20,7 @@ import numpy as np
 import zarr
 
 from cevnsfast import __version__
-from cevnsfast.paths import tables_dir
+from cevnsfast.paths import build_package_dir, tables_dir
 
 TABLE_FORMAT = 1
 _PACKAGE_ROOT = Path(__file__).resolve().parent
@@ -30,7 +30,6 @@ _BUILD_SOURCES = (
     "physics",
     "detectors",
     "models",
-    "../build_tables",
 )
 
 
@@ -41,8 +40,7 @@ class TableError(RuntimeError):
 def code_hash() -> str:
     """sha256 over the source of every module that influences built numbers."""
     digest = hashlib.sha256()
-    for entry in _BUILD_SOURCES:
-        path = (_PACKAGE_ROOT / entry).resolve()
+    for path in [_PACKAGE_ROOT / entry for entry in _BUILD_SOURCES] + [build_package_dir()]:
         files = (
             sorted(path.rglob("*.py")) + sorted(path.rglob("*.toml")) if path.is_dir() else [path]
         )

@@ -8,7 +8,7 @@ from cevnsfast.paths import TABLES_DIR_ENV
 @pytest.fixture(scope="session")
 def tables_dir(tmp_path_factory):
     """A session-wide tables directory with every shipped detector built."""
-    from build_tables.build import build_all
+    from cevnsfast.build_tables.build import build_all
 
     directory = tmp_path_factory.mktemp("tables")
     build_all(directory=directory, progress=False)

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from iminuit import Minuit
 from releases import needs_csi, needs_lar
 
-from build_tables.build import build_detector
-from build_tables.integrate import base_integrals
+from cevnsfast.build_tables.build import build_detector
+from cevnsfast.build_tables.integrate import base_integrals
 from cevnsfast.cli import main
 from cevnsfast.detectors import Detector, SpecError
 from cevnsfast.detectors.detector import QuadratureSettings

@@ -13,7 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from build_tables.model_tables import build_model_table, load_model_table, model_table_path
+from cevnsfast.build_tables.model_tables import (
+    build_model_table,
+    load_model_table,
+    model_table_path,
+)
 from cevnsfast.detectors import Detector
 from cevnsfast.likelihood.models import ModelPredictor
 from cevnsfast.models.scenarios import get_model, model_names
@@ -175,7 +179,7 @@ def test_recoil_quadrature_converged_for_singular_kernels(csi):
     """1/T (magnetic moment), 1/T² (millicharge) and the split panels of the transition
     moment: default quadrature vs 4× the panels agree to 1e-5 per significant bin (the
     detector threshold regularises T → 0)."""
-    from build_tables.model_tables import build_arrays
+    from cevnsfast.build_tables.model_tables import build_arrays
     from cevnsfast.detectors.detector import QuadratureSettings
 
     for name in ("magnetic_moment", "charge_radius_millicharge", "transition_magnetic_moment"):

@@ -4,7 +4,7 @@ degenerate second minimum and its lifting by NaI + Cryo-CsI, degeneracy directio
 import numpy as np
 import pytest
 
-from build_tables.integrate import base_integrals
+from cevnsfast.build_tables.integrate import base_integrals
 from cevnsfast.constants import E_PROMPT_MEV, G_F_MEV2, HBARC_MEV_CM
 from cevnsfast.detectors import Detector
 from cevnsfast.detectors.detector import QuadratureSettings

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.optimize import brentq
 
-from build_tables.integrate import base_integrals
+from cevnsfast.build_tables.integrate import base_integrals
 from cevnsfast.detectors import Detector
 from cevnsfast.detectors.detector import QuadratureSettings
 from cevnsfast.detectors.spec import load_spec, shipped_spec_names

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import zarr
 
-from build_tables.build import build_detector
 from cevnsfast import tables
+from cevnsfast.build_tables.build import build_detector
 from cevnsfast.detectors.spec import SHIPPED_SPEC_DIR
 from cevnsfast.rates import RatePredictor, load_detector_table
 from cevnsfast.tables import TableError

@@ -1,8 +1,9 @@
 """COHERENT CsI[Na] 2021 data release: loading, validation and binning.
 
 Source: the official release accompanying D. Akimov et al. (COHERENT), arXiv:2110.07730,
-read from ``<data_dir>/coherent-csi-2021/`` (``cevnsfast.paths.data_dir()``; never copied into
-this repository). Conventions and [assumed] settings follow ``docs/PHYSICS.md`` §"CsI[Na] 2021":
+read from ``<data_dir>/coherent-csi-2021/`` (``cevnsfast.paths.data_dir()``; by default the
+copy bundled in ``cevnsfast/data/releases/``). Conventions and [assumed] settings follow
+``docs/physics.md`` §"CsI[Na] 2021":
 
 - reconstructed energy in photoelectrons (PE), recoil time in µs after the beam-on trigger;
 - analysis grid of 9 PE bins × 11 time bins (``PE_EDGES``, ``TIME_EDGES_US``; edges from a public

@@ -2,7 +2,7 @@
 
 Source: the official release accompanying D. Akimov et al. (COHERENT), arXiv:2003.10630
 (release notes arXiv:2006.12659), read from ``<data_dir>/coherent-lar-2020/``
-(``cevnsfast.paths.data_dir()``; never copied into this repository).
+(``cevnsfast.paths.data_dir()``; by default the copy bundled in ``cevnsfast/data/releases/``).
 
 Release layout (as read and validated here):
 

@@ -20,10 +20,10 @@ from typing import Any
 
 from cevnsfast.detectors.errors import SpecError
 from cevnsfast.nuclei import NATURAL_ABUNDANCE
-from cevnsfast.paths import DATA_DIR_ENV, data_dir
+from cevnsfast.paths import DATA_DIR_ENV, build_package_dir, data_dir
 from cevnsfast.physics.form_factors import FORM_FACTOR_PARAMS
 
-SHIPPED_SPEC_DIR = Path(__file__).resolve().parent.parent.parent / "build_tables" / "detectors"
+SHIPPED_SPEC_DIR = build_package_dir() / "detectors"
 
 OBSERVABLES = ("keVnr", "keVee", "pe")
 QUENCHING_MODELS = ("none", "constant", "linear_qf", "piecewise_linear_qf", "polynomial_mev")

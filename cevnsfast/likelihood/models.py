@@ -8,7 +8,8 @@
 Composition, not modification: an experiment of ``likelihood.registry`` (CsI 2021 with α0…α7,
 LAr 2020, the Asimov detectors) is built as usual and its ``predictor`` is replaced by a
 ``ModelPredictor`` — a ``RatePredictor`` whose tensors come from a model table
-(``build_tables.model_tables``) interpolated at one value of the model axis. The experiment's
+(``cevnsfast.build_tables.model_tables``) interpolated at one value of the model axis. The
+experiment's
 numba χ² kernels read ``predictor.tensor`` and ``predictor.shape_tensors`` at each call, so
 moving the axis (``set_axis``) is all a (mass, coupling) scan needs: per mass one
 interpolation of the tensors (cubic Hermite in log m, ``profile_kernels.interp_weights``),
@@ -58,7 +59,7 @@ class ModelPredictor(RatePredictor):
         rebuild_stale: bool = False,
         axis_value: float | None = None,
     ):
-        from build_tables.model_tables import load_model_table
+        from cevnsfast.build_tables.model_tables import load_model_table
 
         self.model = get_model(model) if isinstance(model, str) else model
         self.table = load_model_table(detector, self.model, directory, build_missing, rebuild_stale)
