@@ -12,9 +12,10 @@ from cevnsfast import __version__
 from cevnsfast.paths import DATA_DIR_ENV, TABLES_DIR_ENV
 
 
-def _parse_assignments(assignments: tuple[str, ...]) -> dict[str, float]:
-    """``NAME=VALUE`` pairs → dict; bad syntax or unknown names raise a usage error."""
-    from cevnsfast.models.couplings import parse_coupling
+def _parse_assignments(assignments: tuple[str, ...], model: str | None = None) -> dict[str, float]:
+    """``NAME=VALUE`` pairs → dict; bad syntax or names unknown to ``model`` (default: NSI/GNI
+    couplings) raise a usage error."""
+    from cevnsfast.likelihood.registry import canonical_parameter
 
     values = {}
     for item in assignments:
@@ -22,11 +23,20 @@ def _parse_assignments(assignments: tuple[str, ...]) -> dict[str, float]:
         if not sep:
             raise click.BadParameter(f"{item!r} is not NAME=VALUE", param_hint="--set")
         try:
-            canonical = parse_coupling(name.strip()).name
+            canonical = canonical_parameter(name.strip(), model)
             values[canonical] = float(raw)
         except ValueError as err:
             raise click.BadParameter(str(err), param_hint="--set") from None
     return values
+
+
+MODEL_OPTION = click.option(
+    "--model",
+    default=None,
+    metavar="NAME",
+    help="Model whose parameters --set/--param name (default: NSI/GNI couplings; list: "
+    "cevnsfast models).",
+)
 
 
 def _path_options() -> list[click.Option]:
@@ -150,12 +160,22 @@ def _print_projection(label: str, edges: np.ndarray, counts: np.ndarray) -> None
     type=click.Path(dir_okay=False, path_type=Path),
     help="Draw data and fitted components (PE and time projections) to FILE.png/.pdf.",
 )
-def fit(experiments: str, assignments: tuple[str, ...], as_json: bool, plot: Path | None) -> None:
+@MODEL_OPTION
+def fit(
+    experiments: str,
+    assignments: tuple[str, ...],
+    as_json: bool,
+    plot: Path | None,
+    model: str | None,
+) -> None:
     """Best-fit nuisances and fitted counts of EXPERIMENTS (e.g. csi2021, nai+cryocsi)."""
     from cevnsfast.likelihood.registry import experiment
 
-    values = _parse_assignments(assignments)
-    exp = experiment(experiments, list(values))
+    values = _parse_assignments(assignments, model)
+    try:
+        exp = experiment(experiments, list(values), model=model)
+    except ValueError as err:
+        raise click.UsageError(str(err)) from None
     result = exp.fit(values)
     if plot is not None:
         _plot_fit(exp, values, plot)
@@ -190,7 +210,7 @@ def _plot_fit(exp, values: dict, path: Path) -> None:
 
 @main.command()
 @click.argument("experiments")
-@click.option("--param", required=True, help="Coupling to scan, e.g. eps_ee_uV.")
+@click.option("--param", required=True, help="Coupling (or --model parameter) to scan.")
 @click.option("--range", "value_range", nargs=2, type=float, required=True, metavar="LO HI")
 @click.option("--points", type=click.IntRange(2, 1_000_000), default=201, show_default=True)
 @click.option(
@@ -204,6 +224,10 @@ def _plot_fit(exp, values: dict, path: Path) -> None:
 @click.option(
     "--plot", type=click.Path(dir_okay=False, path_type=Path), help="Draw Δχ² to FILE.png/.pdf."
 )
+@click.option(
+    "--log", "log_spaced", is_flag=True, help="Space the points logarithmically (LO > 0)."
+)
+@MODEL_OPTION
 def profile(
     experiments: str,
     param: str,
@@ -212,24 +236,31 @@ def profile(
     assignments: tuple[str, ...],
     as_json: bool,
     plot: Path | None,
+    log_spaced: bool,
+    model: str | None,
 ) -> None:
     """Δχ²(PARAM) with all nuisances profiled, and its 1σ / 90 % C.L. intervals."""
-    from cevnsfast.likelihood.registry import experiment
-    from cevnsfast.models.couplings import parse_coupling
+    from cevnsfast.likelihood.registry import canonical_parameter, experiment
     from cevnsfast.scan.intervals import format_intervals
     from cevnsfast.scan.profile import profile_1d
 
     try:
-        param = parse_coupling(param).name
+        param = canonical_parameter(param, model)
     except ValueError as err:
         raise click.BadParameter(str(err), param_hint="--param") from None
     lo, hi = value_range
     if not lo < hi:
         raise click.BadParameter(f"needs LO < HI, got {lo} {hi}", param_hint="--range")
-    fixed = _parse_assignments(assignments)
-    result = profile_1d(
-        lambda names: experiment(experiments, names), param, np.linspace(lo, hi, points), fixed
-    )
+    if log_spaced and lo <= 0:
+        raise click.BadParameter(f"--log needs LO > 0, got {lo}", param_hint="--range")
+    fixed = _parse_assignments(assignments, model)
+    grid = np.geomspace(lo, hi, points) if log_spaced else np.linspace(lo, hi, points)
+    try:
+        result = profile_1d(
+            lambda names: experiment(experiments, names, model=model), param, grid, fixed
+        )
+    except ValueError as err:
+        raise click.UsageError(str(err)) from None
     if plot is not None:
         from cevnsfast import plots
 
@@ -272,56 +303,48 @@ def reproduce(out_dir: Path) -> None:
 
 
 @main.command()
+def models() -> None:
+    """List the models (and the talk's scenarios) with their parameters, units and ranges."""
+    from cevnsfast.likelihood.models import SCENARIOS, scenario_for
+    from cevnsfast.likelihood.registry import NSI_MODEL
+    from cevnsfast.models.scenarios import model_names
+
+    click.echo(f"{NSI_MODEL:32} the default: NSI/GNI couplings (cevnsfast couplings)")
+    for key in [*SCENARIOS, *(m for m in model_names() if m not in SCENARIOS)]:
+        sc = scenario_for(key)
+        params = ", ".join(
+            f"{p.name} [{p.unit}] {p.lo:g}..{p.hi:g}{' log' if p.scale == 'log' else ''}"
+            for p in sc.parameters
+        )
+        click.echo(f"{key:32} {params}")
+
+
+@main.command()
 @click.argument("experiments", required=False)
 @click.argument("name", required=False)
-@click.option(
-    "--set",
-    "assignments",
-    multiple=True,
-    metavar="PARAM=VALUE",
-    help="Physical parameter value (e.g. mass_mev=10, g=1e-4); default: the SM point.",
-)
+@click.option("--set", "assignments", multiple=True, metavar="PARAM=VALUE")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_context
 def scenario(
-    experiments: str | None, name: str | None, assignments: tuple[str, ...], as_json: bool
+    ctx: click.Context,
+    experiments: str | None,
+    name: str | None,
+    assignments: tuple[str, ...],
+    as_json: bool,
 ) -> None:
-    """Fit the nuisances of EXPERIMENTS for the talk's scenario NAME at a parameter point;
-    without arguments, list the scenarios and their parameters (units, scan ranges)."""
-    from cevnsfast.likelihood.models import SCENARIOS, model_experiment
-
+    """Alias: ``scenario EXPERIMENTS NAME`` is ``fit EXPERIMENTS --model NAME``; without
+    arguments it is ``models``."""
     if experiments is None or name is None:
-        for key, sc in SCENARIOS.items():
-            params = ", ".join(f"{p.name} [{p.unit}] {p.lo:g}..{p.hi:g}" for p in sc.parameters)
-            click.echo(f"{key:32} {params}")
+        ctx.invoke(models)
         return
-    if name not in SCENARIOS:
-        raise click.BadParameter(
-            f"unknown scenario {name!r}; known: {', '.join(SCENARIOS)}", param_hint="NAME"
-        )
-    exp = model_experiment(experiments, name)
-    values = None
-    if assignments:
-        given = {}
-        for item in assignments:
-            key, sep, raw = item.partition("=")
-            if not sep:
-                raise click.BadParameter(f"{item!r} is not PARAM=VALUE", param_hint="--set")
-            given[key.strip()] = float(raw)
-        missing = set(exp.coupling_names) - set(given)
-        unknown = set(given) - set(exp.coupling_names)
-        if missing or unknown:
-            raise click.BadParameter(
-                f"{name} takes exactly {', '.join(exp.coupling_names)}", param_hint="--set"
-            )
-        values = given
-    result = exp.fit(values)
-    if as_json:
-        click.echo(json.dumps(result.as_dict()))
-        return
-    click.echo(f"{result.experiment}, {name} at {result.couplings}")
-    click.echo(f"  chi2_min = {result.chi2_min:.4f}  (ndof = {result.ndof})")
-    for k, v in result.counts.items():
-        click.echo(f"    {k:28} {v:10.2f}")
+    ctx.invoke(
+        fit,
+        experiments=experiments,
+        assignments=assignments,
+        as_json=as_json,
+        plot=None,
+        model=name,
+    )
 
 
 @main.command()

@@ -31,12 +31,14 @@ def future(tables_dir):
 
 
 def test_axis_parsing_and_validation():
-    axis = Axis.parse("eps_mue_uV=-0.5:0.5:11")
+    axis = ScanSpec("nai", ("eps_mue_uV=-0.5:0.5:11",)).axes[0]
     assert axis.name == "eps_emu_uV"  # canonical name
     assert axis.values[0] == -0.5 and axis.values[-1] == 0.5 and axis.n == 11
-    for bad in ("eps_ee_uV", "eps_ee_uV=0:1", "eps_ee_uV=1:0:5", "eps_ee_uV=0:1:1", "x=0:1:5"):
+    for bad in ("eps_ee_uV", "eps_ee_uV=0:1", "eps_ee_uV=1:0:5", "eps_ee_uV=0:1:1"):
         with pytest.raises(ValueError):
             Axis.parse(bad)
+    with pytest.raises(ValueError, match="unknown coupling"):
+        ScanSpec("nai", ("x=0:1:5",))
     with pytest.raises(ValueError, match="named twice"):
         ScanSpec("nai", ("eps_ee_uV=0:1:3",), fixed={"eps_ee_uV": 0.1})
 

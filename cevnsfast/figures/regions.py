@@ -51,7 +51,10 @@ STYLES = {
 
 
 def coupling_label(name: str) -> str:
-    """``eps_emu_uV`` → ``$\\varepsilon_{e\\mu}^{uV}$``."""
+    """``eps_emu_uV`` → ``$\\varepsilon_{e\\mu}^{uV}$``; other names (model parameters) as
+    they are."""
+    if not name.startswith("eps_") or name.count("_") != 2:
+        return name
     _, flavours, qx = name.split("_")
     greek = flavours.replace("mu", r"\mu").replace("tau", r"\tau")
     return rf"$\varepsilon_{{{greek}}}^{{{qx}}}$"
@@ -150,13 +153,27 @@ def draw_region(ax, region: Region2D, style: dict) -> None:
         ax.plot(line[:, 0], line[:, 1], color=style["color"], ls=style["ls"], lw=style["lw"])
 
 
-def region_figure(region: Region2D, title: str = "", style: dict | None = None) -> plt.Figure:
-    """One region (e.g. from ``cevnsfast scan --plot``)."""
+def region_figure(
+    region: Region2D,
+    title: str = "",
+    style: dict | None = None,
+    log_axes: tuple[bool, bool] = (False, False),
+    labels: tuple[str, str] | None = None,
+) -> plt.Figure:
+    """One region (e.g. from ``cevnsfast scan --plot``); ``log_axes`` for log-spaced scans,
+    ``labels`` to name the axes with units."""
     fig, ax = plt.subplots(figsize=(4.8, 4.2))
     draw_region(ax, region, style or {"color": "tab:red", "ls": "-", "lw": 1.0, "fill": True})
     _frame(
         ax, region.x_name, region.y_name, (region.x[0], region.x[-1]), (region.y[0], region.y[-1])
     )
+    if labels is not None:
+        ax.set_xlabel(labels[0], fontsize=11)
+        ax.set_ylabel(labels[1], fontsize=11)
+    if log_axes[0]:
+        ax.set_xscale("log")
+    if log_axes[1]:
+        ax.set_yscale("log")
     ax.set_title(f"{title}  {cl_label(region.cl)} C.L., {region.dof} dof".strip(), fontsize=9)
     return fig
 

@@ -87,3 +87,61 @@ class Combined(Experiment):
             converged=all(f.converged for f in fits),
             parts=fits,
         )
+
+
+class ParameterSubset(Experiment):
+    """An experiment seen through a subset of its parameters, in the order ``columns``; the
+    others stay at ``defaults`` (default: the experiment's SM point ``sm_point``).
+
+    Lets a scan or a profile name only the parameters it varies (e.g. ``g`` at fixed mass is
+    given with ``--set``; a scenario's SM values fill the rest).
+    """
+
+    def __init__(
+        self,
+        full: Experiment,
+        columns: Sequence[str],
+        defaults: Mapping[str, float] | None = None,
+    ):
+        self.full = full
+        self.name = full.name
+        self.coupling_names = list(columns)
+        names = list(full.coupling_names)
+        unknown = [c for c in columns if c not in names]
+        if unknown or len(set(columns)) != len(columns):
+            raise ValueError(f"{full.name}: columns {list(columns)} must be distinct of {names}")
+        given = dict(defaults) if defaults is not None else dict(getattr(full, "sm_point", {}))
+        missing = [n for n in names if n not in columns and n not in given]
+        if missing:
+            raise ValueError(
+                f"{full.name}: give a value for {', '.join(missing)} (no SM value to default to)"
+            )
+        self._index = np.array([names.index(c) for c in columns], dtype=np.int64)
+        self._base = np.array([given.get(n, np.nan) for n in names], dtype=float)
+
+    def _full_points(self, points) -> np.ndarray:
+        points = self._points(points)
+        full = np.tile(self._base, (points.shape[0], 1))
+        full[:, self._index] = points
+        return full
+
+    def chi2_batch(self, points: np.ndarray) -> np.ndarray:
+        return self.full.chi2_batch(self._full_points(points))
+
+    def chi2(self, values=None) -> float:
+        return float(self.chi2_batch(self._as_row(values))[0])
+
+    def fit(self, values=None) -> FitResult:
+        row = self._full_points(self._as_row(values))[0]
+        return self.full.fit(dict(zip(self.full.coupling_names, row.tolist(), strict=True)))
+
+    def _as_row(self, values) -> np.ndarray:
+        if values is None:
+            values = {}
+        if isinstance(values, Mapping):
+            unknown = set(values) - set(self.coupling_names)
+            if unknown:
+                raise ValueError(f"{self.name}: unknown parameters {sorted(unknown)}")
+            defaults = dict(zip(self.full.coupling_names, self._base.tolist(), strict=True))
+            return np.array([[values.get(c, defaults[c]) for c in self.coupling_names]])
+        return np.atleast_2d(np.asarray(values, dtype=float))

@@ -378,6 +378,22 @@ def identity_scenario(model: Model) -> Scenario:
     )
 
 
+def scenario_for(name: str, **model_settings) -> Scenario:
+    """The scenario ``name`` of ``SCENARIOS`` (physical parameters), else the model ``name``
+    with its axis and table couplings as parameters; unknown names list the valid ones."""
+    if name in SCENARIOS:
+        return SCENARIOS[name]
+    try:
+        return identity_scenario(get_model(name, **model_settings))
+    except ValueError:
+        from cevnsfast.models.scenarios import model_names
+
+        raise ValueError(
+            f"unknown model {name!r}; scenarios: nsi (the default), {', '.join(SCENARIOS)}; "
+            f"models: {', '.join(model_names())}"
+        ) from None
+
+
 # ---- experiments ---------------------------------------------------------------------------
 
 
@@ -391,6 +407,12 @@ class ModelExperiment(Experiment):
         self.model = model
         self.name = "+".join(p.name for p in self.parts)
         self.coupling_names = [p.name for p in scenario.parameters]
+
+    @property
+    def sm_point(self) -> dict[str, float]:
+        """The scenario's SM parameter point ({} when it has none, e.g. a mediator's mass)."""
+        sm = self.scenario.sm
+        return {} if sm is None else dict(zip(self.coupling_names, sm, strict=True))
 
     @property
     def predictors(self) -> list[ModelPredictor]:
@@ -485,12 +507,8 @@ def model_experiment(
     table couplings as parameters); ``model_settings`` override the model's defaults."""
     from cevnsfast.likelihood.registry import experiment
 
-    if scenario in SCENARIOS:
-        sc = SCENARIOS[scenario]
-        model = get_model(sc.model, **model_settings)
-    else:
-        model = get_model(scenario, **model_settings)
-        sc = identity_scenario(model)
+    sc = scenario_for(scenario, **model_settings)
+    model = get_model(sc.model, **model_settings)
     parts = []
     for name in experiments.split("+"):
         name = name.strip()

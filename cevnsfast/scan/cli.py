@@ -24,22 +24,8 @@ def _parse_cl(text: str) -> float | str:
     return cl
 
 
-def _parse_sets(assignments: tuple[str, ...]) -> dict[str, float]:
-    from cevnsfast.models.couplings import parse_coupling
-
-    values = {}
-    for item in assignments:
-        name, sep, raw = item.partition("=")
-        try:
-            if not sep:
-                raise ValueError(f"{item!r} is not NAME=VALUE")
-            values[parse_coupling(name.strip()).name] = float(raw)
-        except ValueError as err:
-            raise click.BadParameter(str(err), param_hint="--set") from None
-    return values
-
-
-def _build_spec(experiments, params, assignments, profiled, chunk):
+def _build_spec(experiments, params, assignments, profiled, chunk, model=None):
+    from cevnsfast.cli import _parse_assignments
     from cevnsfast.scan.grid import DEFAULT_PROFILE_RANGE, Axis, ScanSpec
 
     try:
@@ -57,7 +43,8 @@ def _build_spec(experiments, params, assignments, profiled, chunk):
         except ValueError:
             raise click.BadParameter(f"{chunk!r} is not N[,N…]", param_hint="--chunk") from None
     try:
-        return ScanSpec(experiments, axes, _parse_sets(assignments), prof, chunks)
+        fixed = _parse_assignments(assignments, model)
+        return ScanSpec(experiments, axes, fixed, prof, chunks, model=model)
     except ValueError as err:
         raise click.UsageError(str(err)) from None
 
@@ -175,8 +162,9 @@ def _print_summary(info: dict, ds) -> None:
     "params",
     multiple=True,
     required=True,
-    metavar="NAME=LO:HI:N",
-    help="A grid axis, e.g. eps_ee_uV=-0.5:0.5:201 (repeat for more dimensions).",
+    metavar="NAME=LO:HI:N[:log]",
+    help="A grid axis, e.g. eps_ee_uV=-0.5:0.5:201 or g=1e-5:1e-3:61:log (repeat for more "
+    "dimensions).",
 )
 @click.option(
     "--set",
@@ -220,6 +208,13 @@ def _print_summary(info: dict, ds) -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
+@click.option(
+    "--model",
+    default=None,
+    metavar="NAME",
+    help="Model whose parameters --param/--set/--profile name (default: NSI/GNI couplings; "
+    "list: cevnsfast models).",
+)
 def scan(
     experiments: str,
     params: tuple[str, ...],
@@ -237,6 +232,7 @@ def scan(
     plot: Path | None,
     as_json: bool,
     no_progress: bool,
+    model: str | None,
 ) -> None:
     """Profile-likelihood grid scan of EXPERIMENTS (e.g. csi2021, nai+cryocsi).
 
@@ -253,7 +249,7 @@ def scan(
         raise click.UsageError("give --scheduler ADDRESS or --workers N, not both")
     if (scheduler or workers) and out is None:
         raise click.UsageError("a Dask scan writes to a store: give --out STORE")
-    spec = _build_spec(experiments, params, assignments, profiled, chunk)
+    spec = _build_spec(experiments, params, assignments, profiled, chunk, model)
     scanner = GridScan(spec)
     progress = not no_progress and not as_json
     try:
@@ -283,8 +279,15 @@ def scan(
     if plot is not None and "_region" in info:
         from cevnsfast import plots
         from cevnsfast.figures.regions import region_figure
+        from cevnsfast.likelihood.registry import parameter_unit
 
-        fig = region_figure(info["_region"], title=experiments)
+        axes = spec.axes
+        fig = region_figure(
+            info["_region"],
+            title=experiments + (f", {model}" if model else ""),
+            log_axes=(axes[0].scale == "log", axes[1].scale == "log"),
+            labels=tuple(f"{a.name} [{parameter_unit(a.name, model)}]" for a in axes),
+        )
         for written in plots.save(fig, plot):
             click.echo(f"wrote {written}", err=True)
     if as_json:

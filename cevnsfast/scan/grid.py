@@ -18,7 +18,7 @@ import math
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import product
 from pathlib import Path
 from typing import Any
@@ -27,10 +27,9 @@ import numpy as np
 from scipy.ndimage import minimum_filter
 
 from cevnsfast.likelihood.base import Experiment
-from cevnsfast.models.couplings import parse_coupling
+from cevnsfast.likelihood.registry import parameter_unit
 from cevnsfast.scan import store as _store
 
-COUPLING_UNIT = "1 (units of G_F)"
 DEFAULT_CHUNK_POINTS = 10_000
 DEFAULT_PROFILE_RANGE = (-1.0, 1.0, 41)
 # Below this many points a parallel kernel launch costs more than it saves (the profiling
@@ -47,51 +46,76 @@ SCAN_FORMAT = 1
 
 @dataclass(frozen=True)
 class Axis:
-    """``n`` equally spaced values of coupling ``name`` from ``lo`` to ``hi`` (inclusive)."""
+    """``n`` values of parameter ``name`` from ``lo`` to ``hi`` (inclusive), equally spaced
+    (``scale="linear"``) or equally spaced in log (``"log"``, for masses and small couplings).
+
+    ``name`` is a coupling (``eps_ee_uV``) or, in a scan of a model, one of the model's
+    parameters; :class:`ScanSpec` checks it against the model.
+    """
 
     name: str
     lo: float
     hi: float
     n: int
+    scale: str = "linear"
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "name", parse_coupling(self.name).name)
         if not (math.isfinite(self.lo) and math.isfinite(self.hi) and self.lo < self.hi):
             raise ValueError(f"{self.name}: needs finite LO < HI, got {self.lo}:{self.hi}")
+        if self.scale not in ("linear", "log"):
+            raise ValueError(f"{self.name}: scale must be 'linear' or 'log', got {self.scale!r}")
+        if self.scale == "log" and self.lo <= 0:
+            raise ValueError(f"{self.name}: a log axis needs LO > 0, got {self.lo}")
         if isinstance(self.n, bool) or int(self.n) != self.n or self.n < 2:
             raise ValueError(f"{self.name}: needs at least 2 points, got {self.n}")
         object.__setattr__(self, "n", int(self.n))
 
     @property
     def values(self) -> np.ndarray:
+        if self.scale == "log":
+            return np.geomspace(self.lo, self.hi, self.n)
         return np.linspace(self.lo, self.hi, self.n)
 
     @property
     def step(self) -> float:
+        """Grid spacing of a linear axis (profiled couplings are minimised on this scale)."""
+        if self.scale == "log":
+            raise ValueError(f"{self.name}: a log axis has no constant step")
         return (self.hi - self.lo) / (self.n - 1)
+
+    def coordinate(self, value):
+        """Where the grid is equally spaced: the value, or its logarithm on a log axis."""
+        return np.log(value) if self.scale == "log" else np.asarray(value, dtype=float)
+
+    def from_coordinate(self, u):
+        return np.exp(u) if self.scale == "log" else np.asarray(u, dtype=float)
 
     @classmethod
     def parse(cls, text: str, default: tuple[float, float, int] | None = None) -> "Axis":
-        """``NAME=LO:HI:N`` (or ``NAME`` alone when a ``default`` (LO, HI, N) is given)."""
+        """``NAME=LO:HI:N[:log]`` (or ``NAME`` alone when a ``default`` (LO, HI, N) is given)."""
+        usage = (
+            f"{text!r} is not NAME=LO:HI:N[:log] (e.g. eps_ee_uV=-0.5:0.5:101, g=1e-5:1e-3:61:log)"
+        )
         name, sep, rest = text.partition("=")
         if not sep:
             if default is None:
-                raise ValueError(f"{text!r} is not NAME=LO:HI:N (e.g. eps_ee_uV=-0.5:0.5:101)")
+                raise ValueError(usage)
             return cls(name.strip(), *default)
         parts = rest.split(":")
-        if len(parts) != 3:
-            raise ValueError(f"{text!r} is not NAME=LO:HI:N (e.g. eps_ee_uV=-0.5:0.5:101)")
+        if len(parts) not in (3, 4) or (len(parts) == 4 and parts[3] not in ("log", "linear")):
+            raise ValueError(usage)
         try:
             lo, hi, n = float(parts[0]), float(parts[1]), int(parts[2])
         except ValueError:
             raise ValueError(f"{text!r}: LO and HI must be numbers and N an integer") from None
-        return cls(name.strip(), lo, hi, n)
+        return cls(name.strip(), lo, hi, n, parts[3] if len(parts) == 4 else "linear")
 
     def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "lo": self.lo, "hi": self.hi, "n": self.n}
+        return {"name": self.name, "lo": self.lo, "hi": self.hi, "n": self.n, "scale": self.scale}
 
     def __str__(self) -> str:
-        return f"{self.name}={self.lo:g}:{self.hi:g}:{self.n}"
+        tail = ":log" if self.scale == "log" else ""
+        return f"{self.name}={self.lo:g}:{self.hi:g}:{self.n}{tail}"
 
 
 @dataclass(frozen=True)
@@ -121,6 +145,8 @@ class ProfileSettings:
 class ScanSpec:
     """What to scan: experiments (``+``-joined names), grid axes, fixed and profiled couplings.
 
+    ``model``: None scans NSI/GNI couplings (the default model); else a model or scenario of
+    ``cevnsfast models``, whose parameters the axes, fixed and profiled names are.
     ``profiled`` axes give each profiled coupling's range and coarse-grid size. ``chunks`` is
     the chunk shape (points per axis); None picks :func:`default_chunks`.
     """
@@ -131,14 +157,22 @@ class ScanSpec:
     profiled: tuple[Axis, ...] = ()
     chunks: tuple[int, ...] | None = None
     profile: ProfileSettings = ProfileSettings()
+    model: str | None = None
 
     def __post_init__(self) -> None:
-        axes = tuple(a if isinstance(a, Axis) else Axis.parse(a) for a in self.axes)
+        from cevnsfast.likelihood.registry import canonical_parameter
+
+        def named(a: Axis) -> Axis:
+            return replace(a, name=canonical_parameter(a.name, self.model))
+
+        axes = tuple(named(a if isinstance(a, Axis) else Axis.parse(a)) for a in self.axes)
         prof = tuple(
-            a if isinstance(a, Axis) else Axis.parse(a, DEFAULT_PROFILE_RANGE)
+            named(a if isinstance(a, Axis) else Axis.parse(a, DEFAULT_PROFILE_RANGE))
             for a in self.profiled
         )
-        fixed = {parse_coupling(k).name: float(v) for k, v in dict(self.fixed).items()}
+        if any(a.scale == "log" for a in prof):
+            raise ValueError("profiled parameters are minimised on a linear range: drop ':log'")
+        fixed = {canonical_parameter(k, self.model): float(v) for k, v in dict(self.fixed).items()}
         object.__setattr__(self, "axes", axes)
         object.__setattr__(self, "profiled", prof)
         object.__setattr__(self, "fixed", fixed)
@@ -186,6 +220,7 @@ class ScanSpec:
             "profiled": [a.as_dict() for a in self.profiled],
             "chunks": list(self.chunks),
             "profile": self.profile.as_dict(),
+            "model": self.model,
         }
 
     @classmethod
@@ -197,6 +232,7 @@ class ScanSpec:
             profiled=tuple(Axis(**a) for a in d.get("profiled", [])),
             chunks=tuple(d["chunks"]) if d.get("chunks") is not None else None,
             profile=ProfileSettings(**d.get("profile", {})),
+            model=d.get("model"),
         )
 
 
@@ -363,7 +399,11 @@ def build_experiment(
     from cevnsfast.likelihood.registry import experiment
 
     return experiment(
-        spec.experiments, spec.coupling_names, tables_dir=tables_dir, data_dir=data_dir
+        spec.experiments,
+        spec.coupling_names,
+        tables_dir=tables_dir,
+        data_dir=data_dir,
+        model=spec.model,
     )
 
 
@@ -561,9 +601,12 @@ def open_or_create_store(
     for a in spec.profiled:
         variables[f"best_{a.name}"] = {
             "long_name": f"profiled best-fit {a.name}",
-            "units": COUPLING_UNIT,
+            "units": parameter_unit(a.name, spec.model),
         }
-    coords = {a.name: (a.values, {"units": COUPLING_UNIT, "long_name": a.name}) for a in spec.axes}
+    coords = {
+        a.name: (a.values, {"units": parameter_unit(a.name, spec.model), "long_name": a.name})
+        for a in spec.axes
+    }
     return _store.ScanStore.create(
         out, spec.axis_names, coords, spec.chunks, variables, meta, overwrite=overwrite
     )
@@ -658,16 +701,24 @@ def best_fit(ds, scanner: GridScan | None = None) -> BestFit:
             dict(zip(dims, point.tolist(), strict=True)), prof, grid_min, grid_min, False
         )
     axes = scanner.spec.axes
-    x, f = minimize_batched(
-        lambda rows, pts: scanner.evaluate(pts)[0],
-        point[None, :],
+
+    def to_values(u: np.ndarray) -> np.ndarray:  # polish where the grid is equally spaced
+        return np.stack([a.from_coordinate(u[:, j]) for j, a in enumerate(axes)], axis=1)
+
+    lo = np.array([a.coordinate(a.lo) for a in axes], dtype=float)
+    hi = np.array([a.coordinate(a.hi) for a in axes], dtype=float)
+    u0 = np.array([[a.coordinate(v) for a, v in zip(axes, point, strict=True)]], dtype=float)
+    u, f = minimize_batched(
+        lambda rows, pts: scanner.evaluate(to_values(pts))[0],
+        np.clip(u0, lo, hi),
         np.array([grid_min]),
-        np.array([a.step for a in axes]),
-        np.array([a.lo for a in axes]),
-        np.array([a.hi for a in axes]),
+        (hi - lo) / np.array([a.n - 1 for a in axes]),
+        lo,
+        hi,
         xtol=1e-9,
         max_iter=200,
     )
+    x = to_values(u)
     chi2_min, best = scanner.evaluate(x)
     prof = {a.name: float(best[0, j]) for j, a in enumerate(scanner.spec.profiled)}
     values = dict(zip(dims, x[0].tolist(), strict=True))
