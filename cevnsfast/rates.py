@@ -28,12 +28,14 @@ def load_detector_table(
 ) -> Table:
     """The up-to-date table of a detector; builds it first when it does not exist yet.
 
-    A *stale* table (spec, settings or code changed) is an error naming the rebuild command.
+    A *stale* (settings or code changed) or damaged table is an error naming the rebuild
+    command. The table's file name carries the spec's content hash, so a changed spec simply
+    gets (and builds) its own table.
     """
     from cevnsfast.build_tables.build import build_detector, rebuild_command
 
     spec = load_spec(name_or_path)
-    path = table_path(spec.name, directory)
+    path = table_path(spec.name, spec.hash(), directory)
     if not path.exists() and build_missing:
         build_detector(name_or_path, directory=directory)
     try:
