@@ -1,6 +1,6 @@
 """The ``cevnsfast`` command line."""
 
-import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -9,24 +9,19 @@ import click
 import numpy as np
 
 from cevnsfast import __version__
+from cevnsfast import strict_json
 from cevnsfast.paths import DATA_DIR_ENV, TABLES_DIR_ENV
 
 
 def _parse_assignments(assignments: tuple[str, ...]) -> dict[str, float]:
-    """``NAME=VALUE`` pairs → dict; bad syntax or unknown names raise a usage error."""
-    from cevnsfast.models.couplings import parse_coupling
+    """``NAME=VALUE`` pairs → dict; bad syntax, unknown names or non-finite values raise a
+    usage error."""
+    from cevnsfast.models.couplings import parse_assignments
 
-    values = {}
-    for item in assignments:
-        name, sep, raw = item.partition("=")
-        if not sep:
-            raise click.BadParameter(f"{item!r} is not NAME=VALUE", param_hint="--set")
-        try:
-            canonical = parse_coupling(name.strip()).name
-            values[canonical] = float(raw)
-        except ValueError as err:
-            raise click.BadParameter(str(err), param_hint="--set") from None
-    return values
+    try:
+        return parse_assignments(assignments)
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--set") from None
 
 
 def _path_options() -> list[click.Option]:
@@ -119,7 +114,7 @@ def rates(detector: str, assignments: tuple[str, ...], as_json: bool) -> None:
             "total": float(grid.sum()),
             "bins": bins,
         }
-        click.echo(json.dumps(payload))
+        click.echo(strict_json.dumps(payload))
         return
     shown = ", ".join(f"{k} = {v:g}" for k, v in values.items()) or "Standard Model"
     click.echo(f"{predictor.detector}: expected CEvNS events ({shown})")
@@ -160,7 +155,7 @@ def fit(experiments: str, assignments: tuple[str, ...], as_json: bool, plot: Pat
     if plot is not None:
         _plot_fit(exp, values, plot)
     if as_json:
-        click.echo(json.dumps(result.as_dict()))
+        click.echo(strict_json.dumps(result.as_dict()))
         return
     shown = ", ".join(f"{k} = {v:g}" for k, v in values.items()) or "Standard Model"
     click.echo(f"{result.experiment} at {shown}")
@@ -224,8 +219,8 @@ def profile(
     except ValueError as err:
         raise click.BadParameter(str(err), param_hint="--param") from None
     lo, hi = value_range
-    if not lo < hi:
-        raise click.BadParameter(f"needs LO < HI, got {lo} {hi}", param_hint="--range")
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        raise click.BadParameter(f"needs finite LO < HI, got {lo} {hi}", param_hint="--range")
     fixed = _parse_assignments(assignments)
     result = profile_1d(
         lambda names: experiment(experiments, names), param, np.linspace(lo, hi, points), fixed
@@ -237,7 +232,7 @@ def profile(
         for written in plots.save(fig, plot):
             click.echo(f"wrote {written}", err=True)
     if as_json:
-        click.echo(json.dumps(result.as_dict()))
+        click.echo(strict_json.dumps(result.as_dict()))
         return
     click.echo(
         f"{experiments}: profile of {param} (chi2_min = {result.chi2.min():.4f} at "
@@ -307,6 +302,8 @@ def scenario(
             if not sep:
                 raise click.BadParameter(f"{item!r} is not PARAM=VALUE", param_hint="--set")
             given[key.strip()] = float(raw)
+            if not math.isfinite(given[key.strip()]):
+                raise click.BadParameter(f"{item!r}: the value must be finite", param_hint="--set")
         missing = set(exp.coupling_names) - set(given)
         unknown = set(given) - set(exp.coupling_names)
         if missing or unknown:
@@ -316,7 +313,7 @@ def scenario(
         values = given
     result = exp.fit(values)
     if as_json:
-        click.echo(json.dumps(result.as_dict()))
+        click.echo(strict_json.dumps(result.as_dict()))
         return
     click.echo(f"{result.experiment}, {name} at {result.couplings}")
     click.echo(f"  chi2_min = {result.chi2_min:.4f}  (ndof = {result.ndof})")

@@ -18,7 +18,13 @@ from cevnsfast.kernels import (
     quadratic_form_batch,
     quadratic_form_grids_into,
 )
-from cevnsfast.models.couplings import COUPLING_NAMES, Coupling, parse_coupling, x_vector
+from cevnsfast.models.couplings import (
+    COUPLING_NAMES,
+    Coupling,
+    check_couplings,
+    parse_coupling,
+    x_vector,
+)
 from cevnsfast.profile_kernels import interpolate_shape
 from cevnsfast.tables import Table, TableError, input_hash, read_table, table_path
 
@@ -145,6 +151,7 @@ class RatePredictor:
         points = np.atleast_2d(np.asarray(points, dtype=float))
         if points.shape[1] != len(self.couplings):
             raise ValueError(f"points need {len(self.couplings)} columns, got {points.shape[1]}")
+        check_couplings(points, self.coupling_names, self.detector)
         xs = np.ones((points.shape[0], 1 + points.shape[1]))
         xs[:, 1:] = points
         return quadratic_form_batch(self.tensor, xs)

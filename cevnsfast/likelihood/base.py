@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from cevnsfast.models.couplings import check_couplings
+
 
 @dataclass
 class FitResult:
@@ -18,6 +20,16 @@ class FitResult:
     counts: dict[str, float]
     converged: bool = True
     parts: list["FitResult"] = field(default_factory=list)
+    reason: str = ""
+    """Why the fit is not converged (empty when it is)."""
+
+    def __post_init__(self) -> None:
+        if not np.isfinite(self.chi2_min):
+            self.converged = False
+            self.reason = self.reason or f"chi2_min = {self.chi2_min} is not finite"
+        elif not self.converged and not self.reason:
+            failed = [p.experiment for p in self.parts if not p.converged]
+            self.reason = f"not converged: {', '.join(failed)}" if failed else "not converged"
 
     def as_dict(self) -> dict:
         out = {
@@ -29,6 +41,8 @@ class FitResult:
             "counts": self.counts,
             "converged": self.converged,
         }
+        if self.reason:
+            out["reason"] = self.reason
         if self.parts:
             out["parts"] = [p.as_dict() for p in self.parts]
         return out
@@ -57,14 +71,28 @@ class Experiment:
                 f"{self.name}: points need {len(self.coupling_names)} columns "
                 f"({', '.join(self.coupling_names)}), got {points.shape[1]}"
             )
+        check_couplings(points, self.coupling_names, self.name)
         return points
+
+
+def distinct_parts(parts: Sequence[Experiment]) -> list[Experiment]:
+    """``parts`` as a list, refusing an experiment listed twice: its χ² and dof would be
+    counted twice (give a copied spec its own ``name`` to combine two detectors on purpose)."""
+    names = [p.name for p in parts]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ValueError(
+            f"{'+'.join(names)}: {', '.join(twice)} listed twice; a combination sums "
+            "independent experiments, so each may appear once"
+        )
+    return list(parts)
 
 
 class Combined(Experiment):
     """Sum of independent experiments' χ² (uncorrelated nuisances, arXiv:2402.16953 §IV)."""
 
     def __init__(self, parts: Sequence[Experiment]):
-        self.parts = list(parts)
+        self.parts = distinct_parts(parts)
         self.name = "+".join(p.name for p in self.parts)
         self.coupling_names = list(self.parts[0].coupling_names)
 

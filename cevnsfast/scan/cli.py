@@ -1,12 +1,12 @@
 """``cevnsfast scan``: dense profile-likelihood grid scans from the command line."""
 
-import json
-import math
 import sys
 from pathlib import Path
 
 import click
 import numpy as np
+
+from cevnsfast import strict_json
 
 
 def _parse_cl(text: str) -> float | str:
@@ -25,18 +25,12 @@ def _parse_cl(text: str) -> float | str:
 
 
 def _parse_sets(assignments: tuple[str, ...]) -> dict[str, float]:
-    from cevnsfast.models.couplings import parse_coupling
+    from cevnsfast.models.couplings import parse_assignments
 
-    values = {}
-    for item in assignments:
-        name, sep, raw = item.partition("=")
-        try:
-            if not sep:
-                raise ValueError(f"{item!r} is not NAME=VALUE")
-            values[parse_coupling(name.strip()).name] = float(raw)
-        except ValueError as err:
-            raise click.BadParameter(str(err), param_hint="--set") from None
-    return values
+    try:
+        return parse_assignments(assignments)
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--set") from None
 
 
 def _build_spec(experiments, params, assignments, profiled, chunk):
@@ -289,18 +283,10 @@ def scan(
             click.echo(f"wrote {written}", err=True)
     if as_json:
         payload = {k: v for k, v in info.items() if not k.startswith("_")}
-        click.echo(json.dumps(payload, default=_json_default))
+        click.echo(strict_json.dumps(payload))
         return
     _print_summary(info, ds)
     for note in info["warnings"]:
         click.echo(f"  WARNING: {note}")
     if out is not None:
         click.echo(f"  store: {out}")
-
-
-def _json_default(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    raise TypeError(f"not JSON serialisable: {type(value)}")
