@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 import numpy as np
 
-from cevnsfast import __version__
-from cevnsfast import strict_json
+from cevnsfast import __version__, strict_json
+from cevnsfast.data.manifest import ALLOW_MODIFIED_ENV
 from cevnsfast.paths import DATA_DIR_ENV, TABLES_DIR_ENV
 
 
@@ -25,7 +25,8 @@ def _parse_assignments(assignments: tuple[str, ...]) -> dict[str, float]:
 
 
 def _path_options() -> list[click.Option]:
-    """``--data-dir`` and ``--tables-dir``: accepted before the subcommand and after it."""
+    """``--data-dir``, ``--tables-dir`` and ``--allow-modified-data``: accepted before the
+    subcommand and after it."""
 
     def to_env(variable: str):
         def callback(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
@@ -52,6 +53,17 @@ def _path_options() -> list[click.Option]:
             callback=to_env(TABLES_DIR_ENV),
             help=f"Directory for built tables (default tables/ in a checkout, else the user "
             f"cache; env {TABLES_DIR_ENV}).",
+        ),
+        click.Option(
+            ["--allow-modified-data"],
+            is_flag=True,
+            expose_value=False,
+            is_eager=True,
+            callback=lambda ctx, param, value: (
+                value and os.environ.update({ALLOW_MODIFIED_ENV: "1"})
+            ),
+            help=f"Accept release files that differ from the official ones (env "
+            f"{ALLOW_MODIFIED_ENV}=1).",
         ),
     ]
 

@@ -27,8 +27,9 @@ def _write_pdf(path, centers, values):
 
 
 @pytest.fixture
-def fake(tmp_path):
+def fake(tmp_path, monkeypatch):
     """A tiny release with the official file names and layout but invented numbers."""
+    monkeypatch.setenv("CEVNSFAST_ALLOW_MODIFIED_DATA", "1")  # invented numbers: not official
     rel = tmp_path / csi.RELEASE_DIRNAME
     rel.mkdir()
     header = "# List of selected events\n# Recoil energy (PE), recoil time (microsecond)\n"
