@@ -85,7 +85,7 @@ def test_magnetic_moment_rate_grows_as_one_over_recoil():
     mm = rate(bsm.dsigma_magnetic_moment, mu_e_1e10=10.0, mu_mu_1e10=0.0) - sm
     np.testing.assert_allclose(mm * t, (mm * t)[0], rtol=2e-2)  # ∝ 1/T
     assert sm[-1] / sm[0] > 0.95  # nearly flat, while the magnetic term grows 8×
-    assert mm[0] / mm[-1] == pytest.approx(8.0, rel=2e-2)
+    assert mm[0] / mm[-1] == pytest.approx(8.0, rel=2e-2, abs=0)
     predictor = ModelPredictor("csi2021", "magnetic_moment")
     excess = (predictor.counts({"mu_nue": 30.0}) - predictor.counts()).reshape(9, 11).sum(1)
     ratio = excess / predictor.counts().reshape(9, 11).sum(1)  # per PE bin (smeared)
@@ -121,7 +121,10 @@ def test_leptoquark_band_mimics_the_sm_at_fixed_momentum_transfer():
                 for component in (NUE, NUMU_PROMPT):
                     lq = bsm.dsigma_leptoquark(40.0, t, nucleus, component, mass, np.sqrt(g2))
                     sm = bsm.dsigma_sm(40.0, t, nucleus, component)
-                    assert lq == pytest.approx(float(sm), rel=1e-12)
+                    if sm == 0.0:  # beyond the kinematic end point at E = 40 MeV
+                        assert lq == 0.0
+                    else:
+                        np.testing.assert_allclose(lq / sm, 1.0, rtol=1e-12)
     # the heavy-S₁ band is q²-independent: a single-nucleus detector has exactly the SM χ²
     # on it (CsI: Cs and I bands differ by 0.4 %, so only nearly)
     cs = isotope("Cs133")
@@ -181,7 +184,7 @@ def test_dipole_portal_cross_section_against_dirac_traces(e, t, m4):
     bracket = bsm.dsigma_transition_magnetic_moment(
         e, t, cs, NUE, m4, mu_e_1e10=mu, include_sm=False
     ) / (bsm._em_prefactor() * cs.z**2 * bsm._ff(t, cs, "klein_nystrand", 1.0) ** 2)
-    assert float(bracket) == pytest.approx(_dipole_trace(e, t, cs.mass_mev, m4), rel=1e-7)
+    assert float(bracket) == pytest.approx(_dipole_trace(e, t, cs.mass_mev, m4), rel=1e-7, abs=0)
     assert float(bsm.transition_allowed(e, t, cs, m4))
 
 
