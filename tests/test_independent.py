@@ -2,7 +2,8 @@
 
 - SM rates of the CsI 2021 and NaI exposures in an ideal detector (``reference_rate``: own
   literal Klein–Nystrand parameters, weak charge, Michel spectra, fluence, target counts);
-- the CsI 2021 χ² of Eqs. 17–18 (arXiv:2402.16953) at fixed nuisances, in plain numpy;
+- the CsI 2021 and LAr 2020 χ² of Eqs. 17–18 (arXiv:2402.16953) at fixed nuisances, in
+  plain numpy;
 - the nuisance widths against their sources, as literals;
 - the documented SM totals.
 """
@@ -49,8 +50,9 @@ def _ideal_spec(tmp_path, name: str, detector: dict, edges: list[float]):
     [("csi2021", ref.CSI_2021, CSI_EDGES_KEVNR), ("nai", ref.NAI_FUTURE, NAI_EDGES_KEVNR)],
 )
 def test_sm_rate_equals_independent_reference(tmp_path, shipped, detector, edges):
-    """Agreement to 1e-6 per bin (both integrate exactly; we see 1e-8); a_k 0.7 → 0.6 fm moves the CsI rate by about 2 %, a wrong
-    weak charge, flux, fluence or target count by far more."""
+    """Agreement to 1e-6 per bin (both integrals are exact; we see 1e-8). a_k 0.7 → 0.6 fm
+    moves the CsI rate by about 2 %, a wrong weak charge, flux, fluence or target count by
+    far more."""
     spec = load_spec(shipped)  # the shipped exposure is the one the reference assumes
     assert (spec.mass_kg, spec.pot) == (detector["mass_kg"], detector["pot"])
     assert spec.nu_per_flavour_per_pot == detector["nu_per_flavour_per_pot"]
@@ -165,3 +167,43 @@ def test_lar_nuisance_widths_match_the_release():
     np.testing.assert_allclose(lar.sigma_cevns, 17 / 128, rtol=1e-12)
     np.testing.assert_allclose(lar.sigma_norm[1:4], [160 / 497, 33 / 33, 25 / 3154], rtol=1e-12)
     np.testing.assert_allclose(lar.sigma_time_us, 0.2, rtol=1e-12)
+
+
+@needs_lar
+def test_lar_chi2_equals_numpy_at_fixed_nuisances():
+    """Eq. 17 with the LAr nuisances (module docstring of ``likelihood.lar2020``): signal at its
+    nominal shape (θ_t = θ_F90 = 0), normalisations and the BRN shape amplitudes θ_k set."""
+    from cevnsfast.likelihood.lar2020 import BACKGROUNDS, BRN_SHAPES, LAr2020
+    from cevnsfast.profile_kernels import poisson_chi2
+
+    lar = LAr2020(["eps_ee_uV"])
+    sig0, grid = lar.kernel_inputs({"eps_ee_uV": 0.05})
+    alphas = np.array([0.1, -0.2, 0.5, 0.003])  # CEvNS, prompt BRN, delayed BRN, SS
+    theta = {name: 0.7 * (-1) ** k for k, name in enumerate(BRN_SHAPES)}
+    length = lar.settings.brn_shape_range
+    params = np.concatenate([alphas, np.array(list(theta.values())) / length, [0.0, 0.0, 0.0]])
+    engine = poisson_chi2(
+        params,
+        lar.observed,
+        sig0,
+        grid,
+        lar.grid_values,
+        lar.backgrounds,
+        lar.sigma_norm,
+        lar.sigma_shape,
+        lar.shape_center,
+    )
+    a = lar.analysis
+    nominal = a.background_counts["brn_prompt"].ravel()
+    expected = (1 + alphas[0]) * sig0
+    for alpha, name in zip(alphas[1:], BACKGROUNDS, strict=True):
+        expected = expected + (1 + alpha) * a.background_counts[name].ravel()
+    for name, (plus, minus) in BRN_SHAPES.items():
+        up = a.background_variants["brn_prompt"][plus].ravel()
+        down = a.background_variants["brn_prompt"][minus].ravel() if minus else 2 * nominal - up
+        expected = expected + theta[name] * (up - down) / 2
+    sigmas = (17 / 128, 160 / 497, 33 / 33, 25 / 3154)  # LArParametersAnlA.yaml
+    penalty = sum((x / s) ** 2 for x, s in zip(alphas, sigmas, strict=True))
+    penalty += sum(t**2 for t in theta.values())  # N(0, 1) priors on the BRN shapes
+    numpy_chi2 = _poisson_chi2_numpy(lar.observed, expected) + penalty
+    np.testing.assert_allclose(engine, numpy_chi2, rtol=1e-10)
