@@ -259,6 +259,20 @@ def test_non_finite_points_are_refused_by_the_api(bad):
         exp.fit({"eps_ee_uV": bad})
 
 
+def test_non_finite_scenario_parameters_are_refused():
+    from cevnsfast.likelihood.models import model_experiment
+
+    exp = model_experiment("nai", "leptoquark_s1")
+    assert np.isfinite(exp.chi2_batch(np.array([[1e7, 1.0]]))).all()  # heavy S1: in range
+    for bad in (np.nan, np.inf):
+        with pytest.raises(ValueError, match="mass_mev"):
+            exp.chi2_batch(np.array([[bad, 1.0]]))
+    result = CliRunner().invoke(
+        main, ["scenario", "nai", "leptoquark_s1", "--set", "mass_mev=nan", "--set", "g=1"]
+    )
+    assert result.exit_code != 0 and "finite" in result.output
+
+
 def test_non_finite_chi2_is_never_converged_and_json_stays_strict():
     result = FitResult("x", {}, float("nan"), 3, {"alpha": float("inf")}, {})
     assert not result.converged and "not finite" in result.reason

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cevnsfast.models.couplings import check_couplings
+from cevnsfast.models.couplings import MAX_ABS_COUPLING, check_couplings
 
 
 @dataclass
@@ -53,6 +53,8 @@ class Experiment:
 
     name: str
     coupling_names: list[str]
+    max_abs_value: float = MAX_ABS_COUPLING
+    """Largest |value| of a point (``models.couplings.MAX_ABS_COUPLING`` for couplings)."""
 
     def chi2(self, values: Mapping[str, float] | Sequence[float] | None = None) -> float:
         raise NotImplementedError
@@ -71,7 +73,7 @@ class Experiment:
                 f"{self.name}: points need {len(self.coupling_names)} columns "
                 f"({', '.join(self.coupling_names)}), got {points.shape[1]}"
             )
-        check_couplings(points, self.coupling_names, self.name)
+        check_couplings(points, self.coupling_names, self.name, self.max_abs_value)
         return points
 
 

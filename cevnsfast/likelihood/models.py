@@ -385,6 +385,10 @@ class ModelExperiment(Experiment):
     """χ² of one experiment or an uncorrelated combination as a function of a scenario's
     physical parameters, every nuisance profiled (the wrapped experiments' own kernels)."""
 
+    # physical parameters (masses up to 1e7 MeV): only non-finite values are refused here;
+    # the couplings they map to are checked by the parts
+    max_abs_value = float(np.finfo(float).max)
+
     def __init__(self, parts: Sequence[Experiment], scenario: Scenario, model: Model):
         self.parts = distinct_parts(parts)
         self.scenario = scenario

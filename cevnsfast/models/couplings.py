@@ -131,17 +131,19 @@ MAX_ABS_COUPLING = 1e6
 the quadratic form only tests floating-point overflow (1e308² = inf) and NaN χ², never physics."""
 
 
-def check_couplings(values: np.ndarray, names: Sequence[str], owner: str = "") -> None:
-    """Refuse NaN, ±inf and |value| > ``MAX_ABS_COUPLING`` in ``values`` (..., n_couplings)."""
+def check_couplings(
+    values: np.ndarray, names: Sequence[str], owner: str = "", limit: float = MAX_ABS_COUPLING
+) -> None:
+    """Refuse NaN, ±inf and |value| > ``limit`` in ``values`` (..., n_couplings)."""
     values = np.asarray(values, dtype=float)
-    bad = ~(np.abs(values) <= MAX_ABS_COUPLING)  # also catches NaN
+    bad = ~(np.abs(values) <= limit)  # also catches NaN
     if bad.any():
         column = int(np.argwhere(bad)[0][-1])
         value = float(values[np.unravel_index(int(np.argmax(bad)), bad.shape)])
         where = f"{owner}: " if owner else ""
         raise ValueError(
-            f"{where}coupling {names[column]} = {value!r} is not allowed: couplings must be "
-            f"finite numbers in [-{MAX_ABS_COUPLING:g}, {MAX_ABS_COUPLING:g}]"
+            f"{where}{names[column]} = {value!r} is not allowed: values must be "
+            f"finite numbers in [-{limit:g}, {limit:g}]"
         )
 
 
