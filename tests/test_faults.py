@@ -15,10 +15,10 @@ import sys
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from releases import CSI_RELEASE, LAR_RELEASE, needs_csi, needs_lar
+from releases import CSI_RELEASE, LAR_RELEASE
 
-from build_tables.build import build_detector
 from cevnsfast import tables
+from cevnsfast.build_tables.build import build_detector
 from cevnsfast.cli import main
 from cevnsfast.data import csi2021, lar2020
 from cevnsfast.data.errors import DataFormatError
@@ -306,7 +306,6 @@ def test_experiment_twice_is_refused(names):
     assert result.exit_code != 0 and "listed twice" in str(result.exception)
 
 
-@needs_csi
 def test_csi_twice_is_refused():
     with pytest.raises(ValueError, match="csi2021 listed twice"):
         experiment("csi2021+csi2021")
@@ -327,7 +326,6 @@ def _release_copy(tmp_path, source):
     return tmp_path / source.name
 
 
-@needs_csi
 def test_release_cut_in_half_is_refused(tmp_path, monkeypatch):
     """(conftest resets the opt-out the CLI's --allow-modified-data sets after each test)"""
     release = _release_copy(tmp_path, CSI_RELEASE)
@@ -346,7 +344,6 @@ def test_release_cut_in_half_is_refused(tmp_path, monkeypatch):
     assert allowed.exit_code == 0, allowed.output
 
 
-@needs_lar
 @pytest.mark.parametrize("name", ["datanobkgsub.txt", "LArParametersAnlA.yaml"])
 def test_binary_junk_release_file_names_the_file(tmp_path, name):
     release = _release_copy(tmp_path, LAR_RELEASE)
@@ -357,7 +354,6 @@ def test_binary_junk_release_file_names_the_file(tmp_path, name):
         lar2020.load_lar2020(tmp_path, allow_modified_release=True)
 
 
-@needs_csi
 def test_binary_junk_csi_file_names_the_file(tmp_path):
     release = _release_copy(tmp_path, CSI_RELEASE)
     (release / "brnPE.txt").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(200))
@@ -365,8 +361,6 @@ def test_binary_junk_csi_file_names_the_file(tmp_path):
         csi2021.load_csi2021(tmp_path, allow_modified_release=True)
 
 
-@needs_csi
-@needs_lar
 def test_shipped_releases_match_the_manifest():
     from cevnsfast.data.manifest import manifest, verify_release
 

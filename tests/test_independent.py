@@ -11,7 +11,6 @@
 import numpy as np
 import pytest
 import reference_rate as ref
-from releases import needs_csi, needs_lar
 
 from cevnsfast.detectors.spec import load_spec
 from cevnsfast.rates import RatePredictor
@@ -71,7 +70,6 @@ def test_reference_is_sensitive_to_the_form_factor(monkeypatch):
     assert ref.ideal_counts(ref.CSI_2021, CSI_EDGES_KEVNR).sum() / nominal - 1 > 0.01
 
 
-@needs_csi
 def test_documented_sm_totals():
     """docs/physics.md: 311 SM CEvNS events in the CsI 9 × 11 grid (COHERENT: 341 ± 11 ± 42)."""
     total = RatePredictor("csi2021").counts().sum()
@@ -89,7 +87,6 @@ def _poisson_chi2_numpy(observed, expected):
     return 2.0 * np.sum(expected - observed + log_term)
 
 
-@needs_csi
 def test_csi_chi2_equals_numpy_at_fixed_nuisances():
     from cevnsfast.likelihood.csi2021 import CsI2021
     from cevnsfast.profile_kernels import poisson_chi2
@@ -157,7 +154,6 @@ def test_future_detector_widths_match_their_sources():
     assert (stats["sigma_alpha"], stats["sigma_beta"]) == (0.10, 0.021)
 
 
-@needs_lar
 def test_lar_nuisance_widths_match_the_release():
     """LArParametersAnlA.yaml: CEvNS 128 ± 17, prompt BRN 497 ± 160, delayed BRN 33 ± 33,
     SS 3154 ± 25; beam-timing σ 200 ns (the 440 ns pulse mean's uncertainty)."""
@@ -169,7 +165,6 @@ def test_lar_nuisance_widths_match_the_release():
     np.testing.assert_allclose(lar.sigma_time_us, 0.2, rtol=1e-12)
 
 
-@needs_lar
 def test_lar_chi2_equals_numpy_at_fixed_nuisances():
     """Eq. 17 with the LAr nuisances (module docstring of ``likelihood.lar2020``): signal at its
     nominal shape (θ_t = θ_F90 = 0), normalisations and the BRN shape amplitudes θ_k set."""

@@ -5,7 +5,6 @@ against an explicit Dirac trace, and cross-model identities."""
 import numpy as np
 import pytest
 from dirac_algebra import ID4, METRIC, P_L, SIGMA, dirac_bar, slash
-from releases import needs_csi
 
 from cevnsfast.constants import E_MAX_DELAYED_MEV, E_PROMPT_MEV, G_F_MEV2
 from cevnsfast.detectors import Detector
@@ -133,7 +132,6 @@ def test_leptoquark_band_mimics_the_sm_at_fixed_momentum_transfer():
     assert g**2 == pytest.approx(float(bsm.leptoquark_sm_band_g2(0.0, cs, 1e7)), rel=1e-9)
 
 
-@needs_csi
 def test_leptoquark_band_chi2_equals_the_sm_on_a_single_nucleus(tmp_path):
     """χ² of the CsI 2021 data with a Cs-only detector: on the heavy-S₁ band = SM χ²."""
     from test_models_tables import cs_only_spec
