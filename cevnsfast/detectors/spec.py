@@ -138,7 +138,7 @@ class DetectorSpec:
         payload = self.raw
         if self.input_files:
             payload = {**self.raw, "input_files_sha256": self.input_files}
-        return json.dumps(payload, sort_keys=True, separators=(",", ":"))
+        return json.dumps(payload, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
     def missing_inputs(self) -> dict[str, str]:
         """External files the spec names that do not exist: dotted field → path."""
