@@ -191,6 +191,7 @@ def _nai_variant(tmp_path, old: str, new: str):
         ("s0 = 0.0", "s0 = 0.0\nqf = 0.1", "response.smearing.qf", "not a known field"),
         ("value = 0.8", "value = inf", "response.efficiency.value", "finite number"),
         ("[statistics]", "[statistcs]", "statistcs", "did you mean 'statistics'"),
+        ("sigma_beta = 0.021", "", "statistics.sigma_beta", "is missing"),
     ],
 )
 def test_bad_spec_names_file_line_field_and_range(tmp_path, old, new, field, message):

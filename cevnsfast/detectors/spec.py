@@ -214,21 +214,25 @@ class _Reader:
         return SpecError(self.spec_name, path, problem, self.source, self.line_of(path))
 
     def line_of(self, dotted: str) -> int | None:
-        """1-based line of a dotted field in the TOML text (tables ``[a.b]`` and ``key =``
-        lines; a cheap scan, None when not found, e.g. for an override)."""
+        """1-based line of a dotted field in the TOML text: its ``key =`` line, else the
+        header of its table or the closest enclosing one (a missing key); a cheap scan, None
+        when nothing matches (e.g. an override)."""
         dotted = re.sub(r"\[\d+\]$", "", dotted)
-        table, header = "", None
+        table, headers = "", {}
         for number, line in enumerate(self.lines, start=1):
             stripped = line.strip()
             if match := re.fullmatch(r"\[([^\[\]]+)\]\s*(#.*)?", stripped):
                 table = match.group(1).strip()
-                if table == dotted:
-                    header = number
+                headers.setdefault(table, number)
                 continue
             key = re.match(r'"?([^"=\s]+)"?\s*=', stripped)
             if key and (f"{table}.{key.group(1)}" if table else key.group(1)) == dotted:
                 return number
-        return header
+        parts = dotted.split(".")
+        for end in range(len(parts), 0, -1):
+            if ".".join(parts[:end]) in headers:
+                return headers[".".join(parts[:end])]
+        return None
 
     def get(self, path: str, default: Any = ...) -> Any:
         node: Any = self.raw
@@ -602,6 +606,11 @@ def _check_background_and_statistics(r: _Reader, n_bins: int) -> None:
         r.number(f"{p}.first_bins_ckkd", 0.0, 1e6, default=0.0)
         r.number(f"{p}.live_days", 0.0, 1e5)
         r.number(f"{p}.reduction", 0.0, 1e9, lo_open=True)
+    if "background" in r.raw and "statistics" not in r.raw:
+        raise r.fail(
+            "statistics",
+            "is missing: the Asimov χ² of a [background] needs sigma_alpha and sigma_beta",
+        )
     if "statistics" in r.raw:
         for key in KNOWN_KEYS["statistics"]:
             r.number(f"statistics.{key}", 0.0, 10.0)
