@@ -117,7 +117,7 @@ def main() -> None:
     args = parser.parse_args()
     results = run(args.quick)
     if args.json:
-        print(json.dumps(results))
+        print(json.dumps(results, allow_nan=False))
         return
     for name, r in results.items():
         ratio = f"  (baseline/ours = {r['baseline_ratio']:.3g})" if r["baseline_ratio"] else ""

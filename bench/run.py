@@ -221,7 +221,7 @@ def main() -> None:
         numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
         results.update(bench_reproduce())
     if args.json:
-        print(json.dumps(results))
+        print(json.dumps(results, allow_nan=False))
         return
     for name, r in results.items():
         ratio = f"  (baseline/ours = {r['baseline_ratio']:.3g})" if r["baseline_ratio"] else ""

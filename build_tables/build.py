@@ -40,7 +40,7 @@ def build_detector(
     start = time.perf_counter()
     spec = load_spec(name_or_path)
     digest = input_hash(spec.canonical_json(), settings.as_dict())
-    path = table_path(spec.name, directory)
+    path = table_path(spec.name, spec.hash(), directory)
     if not force and stored_hash(path) == digest:
         return BuildResult(spec.name, path, False, time.perf_counter() - start)
     detector = Detector(spec)

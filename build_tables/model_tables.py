@@ -16,7 +16,8 @@ with one (oscillation) they are integrated numerically in u = 1/E. The response 
 and, as for the detector tables (``build.py``), each shape nuisance of the spec is tabulated
 alone on its grid (``tensor_<axis>[a, g, b, i, j]``), so the CsI 2021 likelihood profiles all
 its nuisances on model tables too. Tables live beside the detector tables as
-``<detector>__<model>.zarr`` (a ``-<hash>`` suffix for non-default model settings), written
+``<detector>__<model>-<spec hash>.zarr`` (a ``-<hash>`` after the model name for non-default
+model settings), written
 atomically with a provenance hash of spec, quadrature, model definition and code.
 
 Command line: ``python -m cevnsfast.build_tables.model_tables DETECTOR MODEL [--force]``.
@@ -33,7 +34,7 @@ import numpy as np
 
 from cevnsfast.constants import E_MAX_DELAYED_MEV, E_PROMPT_MEV
 from cevnsfast.detectors.detector import Detector, QuadratureSettings
-from cevnsfast.detectors.spec import load_spec
+from cevnsfast.detectors.spec import DetectorSpec, load_spec
 from cevnsfast.models.scenarios import get_model
 from cevnsfast.models.terms import Kernel, Model
 from cevnsfast.physics.bsm import recoil_nodes_kevnr
@@ -44,7 +45,15 @@ from cevnsfast.physics.flux import (
     delayed_inverse_moments,
     delayed_shape_per_mev,
 )
-from cevnsfast.tables import Table, TableError, input_hash, read_table, stored_hash, write_table
+from cevnsfast.tables import (
+    Table,
+    TableError,
+    input_hash,
+    read_table,
+    stored_hash,
+    table_path,
+    write_table,
+)
 
 SEPARATOR = "__"
 SUPPORTED_NUISANCES = ("radius_scale", "efficiency_sigma", "time_shift_us")
@@ -73,10 +82,12 @@ def model_table_name(detector_name: str, model: Model) -> str:
     return f"{detector_name}{SEPARATOR}{model.name}{suffix}"
 
 
-def model_table_path(detector_name: str, model: Model, directory: Path | None = None) -> Path:
-    from cevnsfast.tables import table_path
-
-    return table_path(model_table_name(detector_name, model), directory)
+def model_table_path(
+    spec: str | Path | DetectorSpec, model: Model, directory: Path | None = None
+) -> Path:
+    """``<detector>__<model>[-<settings hash>]-<spec hash>.zarr`` (``tables.table_path``)."""
+    spec = spec if isinstance(spec, DetectorSpec) else load_spec(spec)
+    return table_path(model_table_name(spec.name, model), spec.hash(), directory)
 
 
 def rebuild_command(detector: str | Path, model: Model) -> str:
@@ -318,7 +329,7 @@ def build_model_table(
     model = get_model(model) if isinstance(model, str) else model
     spec = load_spec(name_or_path)
     digest = model_input_hash(spec, model, settings)
-    path = model_table_path(spec.name, model, directory)
+    path = model_table_path(spec, model, directory)
     name = model_table_name(spec.name, model)
     if not force and stored_hash(path) == digest:
         return BuildResult(name, path, False, time.perf_counter() - start)
@@ -362,7 +373,7 @@ def load_model_table(
     rebuild command, as for detector tables."""
     model = get_model(model) if isinstance(model, str) else model
     spec = load_spec(name_or_path)
-    path = model_table_path(spec.name, model, directory)
+    path = model_table_path(spec, model, directory)
     digest = model_input_hash(spec, model, settings)
     if (not path.exists() and build_missing) or (
         rebuild_stale and path.exists() and stored_hash(path) != digest

@@ -1,6 +1,6 @@
 """The ``cevnsfast`` command line."""
 
-import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -8,26 +8,26 @@ from pathlib import Path
 import click
 import numpy as np
 
-from cevnsfast import __version__
+from cevnsfast import __version__, strict_json
+from cevnsfast.data.manifest import ALLOW_MODIFIED_ENV
 from cevnsfast.paths import DATA_DIR_ENV, TABLES_DIR_ENV
 
 
 def _parse_assignments(assignments: tuple[str, ...], model: str | None = None) -> dict[str, float]:
-    """``NAME=VALUE`` pairs → dict; bad syntax or names unknown to ``model`` (default: NSI/GNI
-    couplings) raise a usage error."""
+    """``NAME=VALUE`` pairs → dict; bad syntax, names unknown to ``model`` (default: NSI/GNI
+    couplings) or non-finite values raise a usage error. Couplings are bounded by
+    ``MAX_ABS_COUPLING``; model parameters (masses up to 1e7 MeV) only need to be finite."""
     from cevnsfast.likelihood.registry import canonical_parameter
+    from cevnsfast.models.couplings import MAX_ABS_COUPLING, parse_assignments
 
-    values = {}
-    for item in assignments:
-        name, sep, raw = item.partition("=")
-        if not sep:
-            raise click.BadParameter(f"{item!r} is not NAME=VALUE", param_hint="--set")
-        try:
-            canonical = canonical_parameter(name.strip(), model)
-            values[canonical] = float(raw)
-        except ValueError as err:
-            raise click.BadParameter(str(err), param_hint="--set") from None
-    return values
+    try:
+        return parse_assignments(
+            assignments,
+            lambda name: canonical_parameter(name, model),
+            MAX_ABS_COUPLING if model is None else sys.float_info.max,
+        )
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--set") from None
 
 
 MODEL_OPTION = click.option(
@@ -40,7 +40,8 @@ MODEL_OPTION = click.option(
 
 
 def _path_options() -> list[click.Option]:
-    """``--data-dir`` and ``--tables-dir``: accepted before the subcommand and after it."""
+    """``--data-dir``, ``--tables-dir`` and ``--allow-modified-data``: accepted before the
+    subcommand and after it."""
 
     def to_env(variable: str):
         def callback(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
@@ -67,6 +68,17 @@ def _path_options() -> list[click.Option]:
             callback=to_env(TABLES_DIR_ENV),
             help=f"Directory for built tables (default tables/ in a checkout, else the user "
             f"cache; env {TABLES_DIR_ENV}).",
+        ),
+        click.Option(
+            ["--allow-modified-data"],
+            is_flag=True,
+            expose_value=False,
+            is_eager=True,
+            callback=lambda ctx, param, value: (
+                value and os.environ.update({ALLOW_MODIFIED_ENV: "1"})
+            ),
+            help=f"Accept release files that differ from the official ones (env "
+            f"{ALLOW_MODIFIED_ENV}=1).",
         ),
     ]
 
@@ -129,7 +141,7 @@ def rates(detector: str, assignments: tuple[str, ...], as_json: bool) -> None:
             "total": float(grid.sum()),
             "bins": bins,
         }
-        click.echo(json.dumps(payload))
+        click.echo(strict_json.dumps(payload))
         return
     shown = ", ".join(f"{k} = {v:g}" for k, v in values.items()) or "Standard Model"
     click.echo(f"{predictor.detector}: expected CEvNS events ({shown})")
@@ -172,15 +184,12 @@ def fit(
     from cevnsfast.likelihood.registry import experiment
 
     values = _parse_assignments(assignments, model)
-    try:
-        exp = experiment(experiments, list(values), model=model)
-    except ValueError as err:
-        raise click.UsageError(str(err)) from None
+    exp = experiment(experiments, list(values), model=model)
     result = exp.fit(values)
     if plot is not None:
         _plot_fit(exp, values, plot)
     if as_json:
-        click.echo(json.dumps(result.as_dict()))
+        click.echo(strict_json.dumps(result.as_dict()))
         return
     shown = ", ".join(f"{k} = {v:g}" for k, v in values.items()) or "Standard Model"
     click.echo(f"{result.experiment} at {shown}")
@@ -249,18 +258,15 @@ def profile(
     except ValueError as err:
         raise click.BadParameter(str(err), param_hint="--param") from None
     lo, hi = value_range
-    if not lo < hi:
-        raise click.BadParameter(f"needs LO < HI, got {lo} {hi}", param_hint="--range")
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        raise click.BadParameter(f"needs finite LO < HI, got {lo} {hi}", param_hint="--range")
     if log_spaced and lo <= 0:
         raise click.BadParameter(f"--log needs LO > 0, got {lo}", param_hint="--range")
     fixed = _parse_assignments(assignments, model)
     grid = np.geomspace(lo, hi, points) if log_spaced else np.linspace(lo, hi, points)
-    try:
-        result = profile_1d(
-            lambda names: experiment(experiments, names, model=model), param, grid, fixed
-        )
-    except ValueError as err:
-        raise click.UsageError(str(err)) from None
+    result = profile_1d(
+        lambda names: experiment(experiments, names, model=model), param, grid, fixed
+    )
     if plot is not None:
         from cevnsfast import plots
 
@@ -268,7 +274,7 @@ def profile(
         for written in plots.save(fig, plot):
             click.echo(f"wrote {written}", err=True)
     if as_json:
-        click.echo(json.dumps(result.as_dict()))
+        click.echo(strict_json.dumps(result.as_dict()))
         return
     click.echo(
         f"{experiments}: profile of {param} (chi2_min = {result.chi2.min():.4f} at "

@@ -18,7 +18,13 @@ from cevnsfast.kernels import (
     quadratic_form_batch,
     quadratic_form_grids_into,
 )
-from cevnsfast.models.couplings import COUPLING_NAMES, Coupling, parse_coupling, x_vector
+from cevnsfast.models.couplings import (
+    COUPLING_NAMES,
+    Coupling,
+    check_couplings,
+    parse_coupling,
+    x_vector,
+)
 from cevnsfast.profile_kernels import interpolate_shape
 from cevnsfast.tables import Table, TableError, input_hash, read_table, table_path
 
@@ -28,12 +34,14 @@ def load_detector_table(
 ) -> Table:
     """The up-to-date table of a detector; builds it first when it does not exist yet.
 
-    A *stale* table (spec, settings or code changed) is an error naming the rebuild command.
+    A *stale* (settings or code changed) or damaged table is an error naming the rebuild
+    command. The table's file name carries the spec's content hash, so a changed spec simply
+    gets (and builds) its own table.
     """
     from cevnsfast.build_tables.build import build_detector, rebuild_command
 
     spec = load_spec(name_or_path)
-    path = table_path(spec.name, directory)
+    path = table_path(spec.name, spec.hash(), directory)
     if not path.exists() and build_missing:
         build_detector(name_or_path, directory=directory)
     try:
@@ -143,6 +151,7 @@ class RatePredictor:
         points = np.atleast_2d(np.asarray(points, dtype=float))
         if points.shape[1] != len(self.couplings):
             raise ValueError(f"points need {len(self.couplings)} columns, got {points.shape[1]}")
+        check_couplings(points, self.coupling_names, self.detector)
         xs = np.ones((points.shape[0], 1 + points.shape[1]))
         xs[:, 1:] = points
         return quadratic_form_batch(self.tensor, xs)

@@ -2,6 +2,7 @@
 
 import pytest
 
+from cevnsfast.data.manifest import ALLOW_MODIFIED_ENV
 from cevnsfast.paths import TABLES_DIR_ENV
 
 
@@ -17,5 +18,7 @@ def tables_dir(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _isolated_tables(monkeypatch, tables_dir):
-    """Point every test at the session tables, never at the checkout's tables/."""
+    """Point every test at the session tables, never at the checkout's tables/; check data
+    releases strictly (restored after a CLI run sets ``--allow-modified-data``)."""
     monkeypatch.setenv(TABLES_DIR_ENV, str(tables_dir))
+    monkeypatch.setenv(ALLOW_MODIFIED_ENV, "0")

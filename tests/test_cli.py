@@ -46,4 +46,4 @@ def test_scenario_list_and_fit():
     assert payload["couplings"] == {"sin2_theta_w": 0.23857}
     assert abs(payload["chi2_min"]) < 1e-6  # Asimov data at the SM point
     wrong = runner.invoke(main, ["scenario", "nai", "light_vector_universal", "--set", "g=1"])
-    assert wrong.exit_code != 0 and "give a value for mass_mev" in wrong.output
+    assert wrong.exit_code != 0 and "give a value for mass_mev" in str(wrong.exception)

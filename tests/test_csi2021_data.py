@@ -7,7 +7,6 @@ import re
 import numpy as np
 import pytest
 from releases import CSI_RELEASE as RELEASE
-from releases import needs_csi
 
 from cevnsfast.data import csi2021 as csi
 from cevnsfast.data.errors import DataFormatError, DataNotFoundError
@@ -27,8 +26,9 @@ def _write_pdf(path, centers, values):
 
 
 @pytest.fixture
-def fake(tmp_path):
+def fake(tmp_path, monkeypatch):
     """A tiny release with the official file names and layout but invented numbers."""
+    monkeypatch.setenv("CEVNSFAST_ALLOW_MODIFIED_DATA", "1")  # invented numbers: not official
     rel = tmp_path / csi.RELEASE_DIRNAME
     rel.mkdir()
     header = "# List of selected events\n# Recoil energy (PE), recoil time (microsecond)\n"
@@ -53,7 +53,6 @@ def fake(tmp_path):
 # --- the real release ----------------------------------------------------------------------
 
 
-@needs_csi
 def test_release_event_counts(real):
     assert real.observed.shape == real.ssb.shape == (9, 11)
     assert real.observed.sum() == 1578
@@ -61,7 +60,6 @@ def test_release_event_counts(real):
     assert np.all(real.observed == np.round(real.observed))
 
 
-@needs_csi
 def test_background_templates_normalised(real):
     assert real.brn.shape == real.nin.shape == (9, 11)
     assert real.brn.sum() == pytest.approx(18.4, rel=1e-12)
@@ -72,7 +70,6 @@ def test_background_templates_normalised(real):
     np.testing.assert_allclose(other.nin, real.nin * 1.0 / 5.6)
 
 
-@needs_csi
 @pytest.mark.parametrize("name", ["brn", "nin"])
 def test_timing_efficiency_suppresses_late_bins(name):
     pe_pdf = csi.load_pdf_1d(RELEASE / f"{name}PE.txt")
@@ -84,7 +81,6 @@ def test_timing_efficiency_suppresses_late_bins(name):
     assert with_eff[~late].sum() > without[~late].sum()  # same total, so early bins gain
 
 
-@needs_csi
 def test_efficiency_coefficients(real):
     eff = real.efficiency
     a, _, _, d = eff["nominal"]
@@ -101,14 +97,12 @@ def test_efficiency_coefficients(real):
     assert eff["plus1sigma"][2] < eff["nominal"][2] < eff["minus1sigma"][2]
 
 
-@needs_csi
 def test_quenching_nominal_10_kevnr(real):
     assert set(real.quenching) >= {"nominal", "syst0_plus1sigma", "syst0_minus1sigma"}
     e_kevee = 1e3 * csi.quenched_energy_mevee(10e-3, real.quenching["nominal"])
     assert e_kevee == pytest.approx(0.88, abs=0.005)
 
 
-@needs_csi
 def test_release_hash_stable():
     h = csi.release_hash()
     assert re.fullmatch(r"[0-9a-f]{64}", h) and h == csi.release_hash(data_dir())

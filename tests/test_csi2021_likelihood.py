@@ -4,13 +4,10 @@ integration with nuisances, and the degenerate minima of flavour-diagonal coupli
 import numpy as np
 import pytest
 from iminuit import Minuit
-from releases import needs_csi
 
 from cevnsfast.detectors import Detector
 from cevnsfast.physics.direct import direct_counts
 from cevnsfast.profile_kernels import poisson_chi2
-
-pytestmark = needs_csi
 
 
 @pytest.fixture(scope="module")

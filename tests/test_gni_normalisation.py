@@ -109,7 +109,7 @@ def test_traces_match_explicit_helicity_spinors(e, frac, m, antineutrino):
     chans = nuclear_channels(c_v=0.7, c_s=0.3 - 0.2j, c_t=-0.4 + 0.1j)
     a = msq_traces(chans, e, t, m, antineutrino=antineutrino)
     b = msq_spinors(chans, e, t, m, antineutrino=antineutrino)
-    assert a == pytest.approx(b, rel=1e-10)
+    assert a == pytest.approx(b, rel=1e-10, abs=0)
 
 
 def test_lab_kinematics_invariants():
@@ -119,8 +119,8 @@ def test_lab_kinematics_invariants():
     t = _t(e, 0.6, m)
     k, kp, p, pp = lab_kinematics(e, t, m)
     assert minkowski(kp, kp) == pytest.approx(0.0, abs=1e-6 * e**2)
-    assert minkowski(pp, pp) == pytest.approx(m**2, rel=1e-12)
-    assert minkowski(k - kp, k - kp) == pytest.approx(-2 * m * t, rel=1e-9)
+    assert minkowski(pp, pp) == pytest.approx(m**2, rel=1e-12, abs=0)
+    assert minkowski(k - kp, k - kp) == pytest.approx(-2 * m * t, rel=1e-9, abs=0)
 
 
 # --- the normalisation --------------------------------------------------------------------
@@ -135,11 +135,11 @@ def test_vector_is_freedman_with_sm_weak_charge(e, frac, m):
     z, n = 55, 78
     q_v_quarks = z * (2 * g_v_u + g_v_d) + n * (g_v_u + 2 * g_v_d)
     q_v = (0.5 - 2 * s2w) * z - 0.5 * n
-    assert q_v_quarks == pytest.approx(q_v, rel=1e-13)
+    assert q_v_quarks == pytest.approx(q_v, rel=1e-13, abs=0)
     t = _t(e, frac, m)
     numeric = xsec_numeric(e, t, m, c_v=q_v_quarks)
     freedman = G_F**2 * m / math.pi * q_v**2 * (1 - m * t / (2 * e**2) - t / e + t**2 / (2 * e**2))
-    assert numeric == pytest.approx(freedman, rel=1e-10)
+    assert numeric == pytest.approx(freedman, rel=1e-10, abs=0)
 
 
 @pytest.mark.parametrize("antineutrino", [False, True])
@@ -147,7 +147,7 @@ def test_vector_is_freedman_with_sm_weak_charge(e, frac, m):
 def test_scalar_exact(e, frac, m, antineutrino):
     t = _t(e, frac, m)
     numeric = xsec_numeric(e, t, m, antineutrino=antineutrino, c_s=1.3)
-    assert numeric == pytest.approx(xsec_analytic(e, t, m, c_s=1.3), rel=1e-10)
+    assert numeric == pytest.approx(xsec_analytic(e, t, m, c_s=1.3), rel=1e-10, abs=0)
 
 
 @pytest.mark.parametrize("antineutrino", [False, True])
@@ -155,7 +155,7 @@ def test_scalar_exact(e, frac, m, antineutrino):
 def test_tensor_exact(e, frac, m, antineutrino):
     t = _t(e, frac, m)
     numeric = xsec_numeric(e, t, m, antineutrino=antineutrino, c_t=0.6)
-    assert numeric == pytest.approx(xsec_analytic(e, t, m, c_t=0.6), rel=1e-10)
+    assert numeric == pytest.approx(xsec_analytic(e, t, m, c_t=0.6), rel=1e-10, abs=0)
 
 
 @pytest.mark.parametrize("antineutrino", [False, True])
@@ -166,7 +166,7 @@ def test_full_mixture_with_complex_couplings(e, frac, m, antineutrino):
     cpl = dict(c_v=-0.8, c_s=0.5 + 0.4j, c_t=0.3 - 0.7j)
     numeric = xsec_numeric(e, t, m, antineutrino=antineutrino, **cpl)
     analytic = xsec_analytic(e, t, m, antineutrino=antineutrino, **cpl)
-    assert numeric == pytest.approx(analytic, rel=1e-10)
+    assert numeric == pytest.approx(analytic, rel=1e-10, abs=0)
 
 
 def test_kappa_values_and_they_can_fail():
@@ -178,12 +178,12 @@ def test_kappa_values_and_they_can_fail():
     lead = gn.leading_shapes(e, t, m)
     num_s = xsec_numeric(e, t, m, c_s=1.0) / (G_F**2 * m / math.pi)
     num_t = xsec_numeric(e, t, m, c_t=1.0) / (G_F**2 * m / math.pi)
-    assert num_s / (m * t / e**2) == pytest.approx(gn.KAPPA_SCALAR, rel=1e-3)
-    assert num_t / (1 - m * t / (4 * e**2)) == pytest.approx(gn.KAPPA_TENSOR, rel=1e-3)
+    assert num_s / (m * t / e**2) == pytest.approx(gn.KAPPA_SCALAR, rel=1e-3, abs=0)
+    assert num_t / (1 - m * t / (4 * e**2)) == pytest.approx(gn.KAPPA_TENSOR, rel=1e-3, abs=0)
     for wrong in (1.0, 0.125, 2.0):  # e.g. the P_L-only normalisation gives κ_T = 2
-        assert num_t / (1 - m * t / (4 * e**2)) != pytest.approx(wrong, rel=1e-2)
-    assert num_s == pytest.approx(lead["S"], rel=1e-3)
-    assert num_t == pytest.approx(lead["T"], rel=1e-3)
+        assert num_t / (1 - m * t / (4 * e**2)) != pytest.approx(wrong, rel=1e-2, abs=0)
+    assert num_s == pytest.approx(lead["S"], rel=1e-3, abs=0)
+    assert num_t == pytest.approx(lead["T"], rel=1e-3, abs=0)
 
 
 @pytest.mark.parametrize("e,frac,m", KINEMATICS)

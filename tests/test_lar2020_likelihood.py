@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from iminuit import Minuit
-from releases import needs_csi, needs_lar
 
 from cevnsfast.build_tables.build import build_detector
 from cevnsfast.build_tables.integrate import base_integrals
@@ -51,7 +50,6 @@ def _tv(a, b):
 # --- published numbers -------------------------------------------------------------------------
 
 
-@needs_lar
 def test_sm_prediction_against_coherent(lar):
     """COHERENT (LArParametersAnlA.yaml): 128 ± 17 predicted CEvNS events.
 
@@ -70,7 +68,6 @@ def test_sm_prediction_against_coherent(lar):
     assert _tv(sm.sum(axis=1), release.sum(axis=(1, 2))) < 0.04
 
 
-@needs_lar
 def test_sm_fit_against_coherent_best_fit(lar, lar_free):
     """COHERENT's 3D fit: 159 ± 43 CEvNS events (CEvNS normalisation free).
 
@@ -115,7 +112,6 @@ def _kernel_profile(exp, sig0, grid):
     return chi2, params
 
 
-@needs_lar
 def test_release_timing_variant_is_a_one_sigma_pulse_shift(lar):
     """The released one-sided CEvNS timing-mean variant is a shift of the proton-pulse mean
     by 0.15–0.3 µs in our timing model (best 0.23 µs), about the YAML's 200 ns 1σ: this is why
@@ -137,7 +133,6 @@ def test_release_timing_variant_is_a_one_sigma_pulse_shift(lar):
 # --- tables vs direct integration --------------------------------------------------------------
 
 
-@needs_lar
 def test_table_at_nominal_nuisances_equals_direct(lar):
     rng = np.random.default_rng(61)
     detector = Detector.load("lar2020")
@@ -148,7 +143,6 @@ def test_table_at_nominal_nuisances_equals_direct(lar):
         )
 
 
-@needs_lar
 def test_timing_grid_points_equal_direct(lar):
     """At a grid node the morphed table is the tabulated one: ≤1e-6 against direct."""
     rng = np.random.default_rng(62)
@@ -179,7 +173,6 @@ def test_code4_morph_is_smooth_and_exact_at_one_sigma():
     assert np.abs(np.diff(d2, axis=0)).max() < 0.01 * np.abs(d2).max()  # C²: no jumps at ±1
 
 
-@needs_lar
 def test_f90_grid_interpolation_accuracy(lar):
     """The kernel's cubic interpolation of the tabulated F90 morph (``F90_GRID``) vs the exact
     code-4 morph, weighted by the SM signal per (energy, F90) cell: the accuracy quoted there."""
@@ -195,7 +188,6 @@ def test_f90_grid_interpolation_accuracy(lar):
             assert np.max(np.abs(got - exact) * signal) < events
 
 
-@needs_lar
 def test_background_shape_components(lar):
     """At zero nuisances the background rows sum to the nominal backgrounds; θ_k = 1 adds the
     variant's difference ΔB_k; the lift conserves the energy × time counts."""
@@ -239,7 +231,6 @@ def _iminuit_profile(exp, values):
     return m.fval
 
 
-@needs_lar
 def test_in_kernel_profiling_agrees_with_iminuit(lar):
     rng = np.random.default_rng(13)
     points = [dict.fromkeys(COUPLINGS, 0.0)]
@@ -250,7 +241,6 @@ def test_in_kernel_profiling_agrees_with_iminuit(lar):
         assert chi2 <= _iminuit_profile(lar, values) + 1e-4
 
 
-@needs_lar
 def test_batch_equals_single_points(lar):
     rng = np.random.default_rng(5)
     points = rng.uniform(-0.1, 0.1, (6, 4))
@@ -258,8 +248,6 @@ def test_batch_equals_single_points(lar):
     np.testing.assert_allclose(lar.chi2_batch(points), singles, rtol=1e-10, atol=1e-8)
 
 
-@needs_lar
-@needs_csi
 def test_combination_with_csi_is_the_sum(lar, tables_dir):
     from cevnsfast.likelihood.registry import experiment
 
@@ -276,7 +264,6 @@ def test_combination_with_csi_is_the_sum(lar, tables_dir):
     assert fit.ndof == csi.fit(values).ndof + 960
 
 
-@needs_lar
 def test_cli_fit_and_profile():
     runner = CliRunner()
     result = runner.invoke(main, ["fit", "lar2020", "--json"])

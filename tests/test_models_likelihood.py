@@ -3,7 +3,6 @@ available) with every nuisance profiled, scenario maps and the reproduce summary
 
 import numpy as np
 import pytest
-from releases import needs_csi
 
 from cevnsfast.detectors import Detector
 from cevnsfast.likelihood.models import (
@@ -114,7 +113,6 @@ def test_scenario_maps():
     assert axis[0] == 3.0 and list(mu[0]) == [20.0, 20.0]
 
 
-@needs_csi
 def test_csi_likelihood_on_model_tables():
     """Zero coupling = the CsI 2021 SM χ² (all nuisances); batches over mixed masses equal
     single points; the fit reports physical parameters."""
@@ -138,7 +136,6 @@ def test_csi_likelihood_on_model_tables():
     assert 4.5 < grid[np.argmin(scan(rn, [grid]))] < 6.5
 
 
-@needs_csi
 def test_lar_and_combination_when_available():
     """With a LAr 2020 likelihood in the registry: the model tables plug into it too (GNI C_V
     = universal vector NSI), and CsI+LAr is the sum of both."""
@@ -160,7 +157,6 @@ def test_lar_and_combination_when_available():
     )
 
 
-@needs_csi
 def test_scenario_summary_writes_table_and_figures(tmp_path):
     artifacts = scenario_summary(
         tmp_path, True, scenarios=["weak_mixing_angle", "gni_vs", "light_scalar"], quick=True

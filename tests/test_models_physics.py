@@ -5,7 +5,6 @@ against an explicit Dirac trace, and cross-model identities."""
 import numpy as np
 import pytest
 from dirac_algebra import ID4, METRIC, P_L, SIGMA, dirac_bar, slash
-from releases import needs_csi
 
 from cevnsfast.constants import E_MAX_DELAYED_MEV, E_PROMPT_MEV, G_F_MEV2
 from cevnsfast.detectors import Detector
@@ -85,7 +84,7 @@ def test_magnetic_moment_rate_grows_as_one_over_recoil():
     mm = rate(bsm.dsigma_magnetic_moment, mu_e_1e10=10.0, mu_mu_1e10=0.0) - sm
     np.testing.assert_allclose(mm * t, (mm * t)[0], rtol=2e-2)  # ∝ 1/T
     assert sm[-1] / sm[0] > 0.95  # nearly flat, while the magnetic term grows 8×
-    assert mm[0] / mm[-1] == pytest.approx(8.0, rel=2e-2)
+    assert mm[0] / mm[-1] == pytest.approx(8.0, rel=2e-2, abs=0)
     predictor = ModelPredictor("csi2021", "magnetic_moment")
     excess = (predictor.counts({"mu_nue": 30.0}) - predictor.counts()).reshape(9, 11).sum(1)
     ratio = excess / predictor.counts().reshape(9, 11).sum(1)  # per PE bin (smeared)
@@ -121,7 +120,10 @@ def test_leptoquark_band_mimics_the_sm_at_fixed_momentum_transfer():
                 for component in (NUE, NUMU_PROMPT):
                     lq = bsm.dsigma_leptoquark(40.0, t, nucleus, component, mass, np.sqrt(g2))
                     sm = bsm.dsigma_sm(40.0, t, nucleus, component)
-                    assert lq == pytest.approx(float(sm), rel=1e-12)
+                    if sm == 0.0:  # beyond the kinematic end point at E = 40 MeV
+                        assert lq == 0.0
+                    else:
+                        np.testing.assert_allclose(lq / sm, 1.0, rtol=1e-12)
     # the heavy-S₁ band is q²-independent: a single-nucleus detector has exactly the SM χ²
     # on it (CsI: Cs and I bands differ by 0.4 %, so only nearly)
     cs = isotope("Cs133")
@@ -130,7 +132,6 @@ def test_leptoquark_band_mimics_the_sm_at_fixed_momentum_transfer():
     assert g**2 == pytest.approx(float(bsm.leptoquark_sm_band_g2(0.0, cs, 1e7)), rel=1e-9)
 
 
-@needs_csi
 def test_leptoquark_band_chi2_equals_the_sm_on_a_single_nucleus(tmp_path):
     """χ² of the CsI 2021 data with a Cs-only detector: on the heavy-S₁ band = SM χ²."""
     from test_models_tables import cs_only_spec
@@ -181,7 +182,7 @@ def test_dipole_portal_cross_section_against_dirac_traces(e, t, m4):
     bracket = bsm.dsigma_transition_magnetic_moment(
         e, t, cs, NUE, m4, mu_e_1e10=mu, include_sm=False
     ) / (bsm._em_prefactor() * cs.z**2 * bsm._ff(t, cs, "klein_nystrand", 1.0) ** 2)
-    assert float(bracket) == pytest.approx(_dipole_trace(e, t, cs.mass_mev, m4), rel=1e-7)
+    assert float(bracket) == pytest.approx(_dipole_trace(e, t, cs.mass_mev, m4), rel=1e-7, abs=0)
     assert float(bsm.transition_allowed(e, t, cs, m4))
 
 

@@ -5,7 +5,6 @@ import json
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from releases import needs_csi
 
 from cevnsfast.cli import main
 from cevnsfast.figures import regions
@@ -89,7 +88,7 @@ def small_figures(monkeypatch):
     )
 
 
-@pytest.mark.parametrize("include_csi", [False, pytest.param(True, marks=needs_csi)])
+@pytest.mark.parametrize("include_csi", [False, True])
 def test_region_figures(small_figures, tmp_path, include_csi):
     artifacts = regions.paper_region_figures(tmp_path, include_csi=include_csi, progress=False)
     figures = [a for a in artifacts if a.kind == "figure"]

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-from releases import needs_csi
 from scipy.optimize import minimize, minimize_scalar
 
 from cevnsfast.likelihood.registry import experiment
@@ -78,7 +77,6 @@ def test_scan_equals_point_by_point_chi2(future, tables_dir):
         assert ds["chi2"].values[i, j] == pytest.approx(direct, rel=1e-12, abs=1e-12)
 
 
-@needs_csi
 def test_csi2021_scan_equals_point_by_point_chi2(tables_dir):
     spec = ScanSpec("csi2021", ("eps_ee_uV=-0.3:0.5:9", "eps_mumu_uV=-0.2:0.4:7"), chunks=(4, 3))
     ds = run_scan(spec, progress=False, tables_dir=tables_dir)
@@ -165,7 +163,6 @@ def test_two_profiled_couplings_match_brute_force(tables_dir):
         assert exp.chi2([u, *b]) == pytest.approx(c, abs=1e-12)
 
 
-@needs_csi
 def test_best_fit_is_polished_below_the_grid_minimum(tables_dir):
     spec = ScanSpec("csi2021", ("eps_ee_uV=-0.3:0.5:9",), fixed={"eps_ee_dV": 0.1})
     scanner = GridScan(spec, tables_dir=tables_dir)

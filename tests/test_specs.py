@@ -26,7 +26,11 @@ def test_shipped_specs_are_valid_and_cite_their_values():
         (lambda r: r["target"].pop("mass_kg"), "target.mass_kg", "is missing"),
         (lambda r: r["target"].update(mass_kg=-1.0), "target.mass_kg", "allowed range (0.0, "),
         (lambda r: r["target"].update(formula={"Xx": 1}), "target.formula.Xx", "unknown element"),
-        (lambda r: r["exposure"].update(distance_m="x"), "exposure.distance_m", "must be a number"),
+        (
+            lambda r: r["exposure"].update(distance_m="x"),
+            "exposure.distance_m",
+            "must be a finite number",
+        ),
         (lambda r: r["response"].update(observable="lux"), "response.observable", "must be one of"),
         (
             lambda r: r["response"]["quenching"].update(qf=1.5),

@@ -8,7 +8,7 @@ import zarr
 
 from cevnsfast import tables
 from cevnsfast.build_tables.build import build_detector
-from cevnsfast.detectors.spec import SHIPPED_SPEC_DIR
+from cevnsfast.detectors.spec import SHIPPED_SPEC_DIR, load_spec
 from cevnsfast.rates import RatePredictor, load_detector_table
 from cevnsfast.tables import TableError
 
@@ -36,11 +36,22 @@ def test_table_records_provenance(tables_dir):
     np.testing.assert_array_equal(tensor, np.swapaxes(tensor, 1, 2))  # symmetric in (i, j)
 
 
-def test_changed_spec_makes_table_stale(tmp_path, own_tables):
+def test_changed_spec_gets_its_own_table(tmp_path, own_tables):
     spec = _spec_copy(tmp_path)
     build_detector(spec, directory=own_tables)
-    RatePredictor(spec, directory=own_tables)  # fresh: loads
+    before = RatePredictor(spec, directory=own_tables).counts()
     spec.write_text(spec.read_text().replace("mass_kg = 10.0", "mass_kg = 11.0"))
+    with pytest.raises(TableError, match=r"no table at .*cevnsfast build .*cryocsi.toml"):
+        load_detector_table(spec, own_tables, build_missing=False)
+    after = RatePredictor(spec, directory=own_tables).counts()  # built beside the old one
+    np.testing.assert_allclose(after, 1.1 * before, rtol=1e-12)
+    assert len(list(own_tables.glob("cryocsi-*.zarr"))) == 2
+
+
+def test_changed_code_makes_table_stale(tmp_path, own_tables, monkeypatch):
+    spec = _spec_copy(tmp_path)
+    build_detector(spec, directory=own_tables)
+    monkeypatch.setattr(tables, "code_hash", lambda: "edited")
     with pytest.raises(TableError, match=r"stale.*cevnsfast build .*cryocsi.toml --force"):
         RatePredictor(spec, directory=own_tables)
     assert build_detector(spec, directory=own_tables).built  # the rebuild fixes it
@@ -67,8 +78,6 @@ def test_interrupted_write_keeps_previous_table(tmp_path, own_tables, monkeypatc
     spec = _spec_copy(tmp_path)
     build_detector(spec, directory=own_tables)
     before = RatePredictor(spec, directory=own_tables).counts()
-    spec.write_text(spec.read_text().replace("mass_kg = 10.0", "mass_kg = 12.0"))
-
     calls = {"n": 0}
     original = zarr.Group.create_array
 
@@ -83,7 +92,7 @@ def test_interrupted_write_keeps_previous_table(tmp_path, own_tables, monkeypatc
         build_detector(spec, directory=own_tables, force=True)
     monkeypatch.setattr(zarr.Group, "create_array", original)
 
-    assert sorted(p.name for p in own_tables.iterdir()) == ["cryocsi.zarr"]  # no debris
-    assert tables.stored_hash(own_tables / "cryocsi.zarr") is not None
-    spec.write_text(spec.read_text().replace("mass_kg = 12.0", "mass_kg = 10.0"))
+    path = tables.table_path("cryocsi", load_spec(spec).hash(), own_tables)
+    assert sorted(p.name for p in own_tables.glob("*.zarr*")) == [path.name, path.name + ".lock"]
+    assert tables.stored_hash(path) is not None  # no debris, the old table intact
     np.testing.assert_array_equal(RatePredictor(spec, directory=own_tables).counts(), before)

@@ -23,7 +23,13 @@ from pathlib import Path
 import numpy as np
 from scipy.special import expit
 
-from cevnsfast.data.errors import DataFormatError, DataNotFoundError, parse_numeric_row
+from cevnsfast.data.errors import (
+    DataFormatError,
+    DataNotFoundError,
+    parse_numeric_row,
+    read_release_text,
+)
+from cevnsfast.data.manifest import verify_release
 from cevnsfast.paths import data_dir as default_data_dir
 
 RELEASE_DIRNAME = "coherent-csi-2021"
@@ -72,17 +78,16 @@ def _read_rows(path: Path, ncols: int) -> tuple[np.ndarray, list[int], list[str]
     path = _require(path)
     rows, lines, labels = [], [], []
     label = ""
-    with path.open(encoding="utf-8") as f:
-        for lineno, raw in enumerate(f, start=1):
-            text = raw.strip()
-            if not text:
-                continue
-            if text.startswith("#"):
-                label = text.lstrip("#").strip()
-                continue
-            rows.append(parse_numeric_row(path, lineno, text, ncols))
-            lines.append(lineno)
-            labels.append(label)
+    for lineno, raw in enumerate(read_release_text(path).splitlines(), start=1):
+        text = raw.strip()
+        if not text:
+            continue
+        if text.startswith("#"):
+            label = text.lstrip("#").strip()
+            continue
+        rows.append(parse_numeric_row(path, lineno, text, ncols))
+        lines.append(lineno)
+        labels.append(label)
     return np.array(rows, dtype=float).reshape(-1, ncols), lines, labels
 
 
@@ -369,9 +374,15 @@ def load_csi2021(
     time_edges_us=TIME_EDGES_US,
     n_brn: float = N_BRN,
     n_nin: float = N_NIN,
+    allow_modified_release: bool = False,
 ) -> CsI2021Data:
-    """Read and bin ``<data_dir>/coherent-csi-2021/`` (default ``cevnsfast.paths.data_dir()``)."""
+    """Read and bin ``<data_dir>/coherent-csi-2021/`` (default ``cevnsfast.paths.data_dir()``).
+
+    Files that differ from the official release are refused (``data.manifest``) unless
+    ``allow_modified_release``.
+    """
     release = _release_dir(data_dir)
+    verify_release(release, RELEASE_FILES, allow_modified_release)
     templates = background_templates(release, pe_edges, time_edges_us, n_brn=n_brn, n_nin=n_nin)
     return CsI2021Data(
         observed=load_binned_events(release / "dataBeamOnC.txt", pe_edges, time_edges_us),

@@ -51,3 +51,14 @@ def parse_numeric_row(path: Path, lineno: int, text: str, ncols: int) -> list[fl
     if not all(np.isfinite(values)):
         raise DataFormatError(path, lineno, f"non-finite value in {text!r}")
     return values
+
+
+def read_release_text(path: Path) -> str:
+    """The UTF-8 text of a release file; binary junk or another encoding is a DataFormatError
+    naming the file (never a bare UnicodeDecodeError)."""
+    try:
+        return Path(path).read_bytes().decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise DataFormatError(
+            path, None, f"is not UTF-8 text (byte {err.start}: binary or corrupted file?)"
+        ) from None

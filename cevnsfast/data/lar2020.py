@@ -39,7 +39,13 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from cevnsfast.data.errors import DataFormatError, DataNotFoundError, parse_numeric_row
+from cevnsfast.data.errors import (
+    DataFormatError,
+    DataNotFoundError,
+    parse_numeric_row,
+    read_release_text,
+)
+from cevnsfast.data.manifest import verify_release
 from cevnsfast.paths import data_dir as default_data_dir
 
 RELEASE_DIRNAME = "coherent-lar-2020"
@@ -121,18 +127,17 @@ def _read_table(path: Path, ncols: int, header: bool = False) -> tuple[np.ndarra
     path = _require(path)
     rows, lines = [], []
     seen_header = not header
-    with path.open(encoding="utf-8") as f:
-        for lineno, raw in enumerate(f, start=1):
-            text = raw.strip()
-            if not text or text.startswith("#"):
+    for lineno, raw in enumerate(read_release_text(path).splitlines(), start=1):
+        text = raw.strip()
+        if not text or text.startswith("#"):
+            continue
+        if not seen_header:
+            seen_header = True
+            if not _is_numeric_line(text):
                 continue
-            if not seen_header:
-                seen_header = True
-                if not _is_numeric_line(text):
-                    continue
-                raise DataFormatError(path, lineno, "expected a column-title header line")
-            rows.append(parse_numeric_row(path, lineno, text, ncols))
-            lines.append(lineno)
+            raise DataFormatError(path, lineno, "expected a column-title header line")
+        rows.append(parse_numeric_row(path, lineno, text, ncols))
+        lines.append(lineno)
     if not rows:
         raise DataFormatError(path, None, "no data rows")
     return np.array(rows, dtype=float), lines
@@ -403,7 +408,7 @@ def _yaml_lines(node, prefix=()) -> dict[tuple, int]:
 class _Yaml:
     def __init__(self, path: Path):
         self.path = _require(path)
-        text = self.path.read_text(encoding="utf-8")
+        text = read_release_text(self.path)
         try:
             self.doc = yaml.safe_load(text)
             self.lines = _yaml_lines(yaml.compose(text, Loader=yaml.SafeLoader))
@@ -575,17 +580,20 @@ def _release_dir(data_dir: Path | None) -> Path:
     return release
 
 
-def load_lar2020(data_dir: Path | None = None) -> LAr2020Data:
+def load_lar2020(data_dir: Path | None = None, allow_modified_release: bool = False) -> LAr2020Data:
     """Read and validate ``<data_dir>/coherent-lar-2020/`` (default ``paths.data_dir()``).
 
     Raises ``DataNotFoundError`` (a ``FileNotFoundError`` whose message names the path and the
     ``CEVNSFAST_DATA_DIR`` / ``--data-dir`` settings) for a missing directory or file, and
     ``DataFormatError`` (a ``ValueError`` naming file and line) for a malformed line, negative
-    energy or count, non-integer event count, or a cell off the data file's grid.
+    energy or count, non-integer event count, or a cell off the data file's grid. Files that
+    differ from the official release are refused (``data.manifest``) unless
+    ``allow_modified_release``.
     """
     release = _release_dir(data_dir)
     for name in RELEASE_FILES:
         _require(release / name)
+    verify_release(release, RELEASE_FILES, allow_modified_release)
     grid, observed = _load_3d(release / DATA_FILE, integer=True)
     pdfs = {c: _frozen(_load_3d(release / f, grid)[1]) for c, f in PDF_FILES.items()}
     variants = {

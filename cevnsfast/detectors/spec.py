@@ -10,9 +10,11 @@ Shipped specs live in ``build_tables/detectors/``; users pass their own file by 
 
 import copy
 import dataclasses
+import difflib
 import hashlib
 import json
 import math
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +31,59 @@ OBSERVABLES = ("keVnr", "keVee", "pe")
 QUENCHING_MODELS = ("none", "constant", "linear_qf", "piecewise_linear_qf", "polynomial_mev")
 SMEARING_MODELS = ("none", "gamma_csi", "gaussian")
 EFFICIENCY_MODELS = ("constant", "logistic", "curve_file")
+KNOWN_KEYS: dict[str, tuple[str, ...]] = {
+    # table → its allowed keys; a key outside these is an error with a "did you mean" hint
+    "": (
+        "name",
+        "description",
+        "target",
+        "exposure",
+        "response",
+        "binning",
+        "timing",
+        "nuisances",
+        "background",
+        "statistics",
+        "physics",
+        "sources",
+    ),
+    "target": ("formula", "detected_elements", "isotopes", "mass_kg"),
+    "exposure": ("pot", "nu_per_flavour_per_pot", "distance_m"),
+    "response": ("observable", "light_yield_pe_per_keVee", "quenching", "smearing", "efficiency"),
+    "binning": ("edges", "start", "width", "count"),
+    "timing": (
+        "edges_us",
+        "pulse_mean_us",
+        "pulse_sigma_us",
+        "efficiency_onset_us",
+        "efficiency_decay_per_us",
+    ),
+    "background": ("ckkd", "first_bins", "first_bins_ckkd", "live_days", "reduction"),
+    "statistics": ("sigma_alpha", "sigma_beta"),
+    "physics": ("sin2_theta_w", "form_factor", "form_factor_params"),
+}
+MODEL_KEYS: dict[str, dict[str, tuple[str, ...]]] = {
+    # response sub-tables: the keys each model reads (besides ``model``)
+    "response.quenching": {
+        "none": (),
+        "constant": ("qf",),
+        "linear_qf": ("a", "b_per_keVnr"),
+        "piecewise_linear_qf": ("a", "b_per_keVnr", "t_break_keVnr", "qf_above"),
+        "polynomial_mev": ("coefficients",),
+    },
+    "response.smearing": {
+        "none": (),
+        "gamma_csi": ("a_keVee", "b_per_keVee"),
+        "gaussian": ("s0", "s1", "s2"),
+    },
+    "response.efficiency": {
+        "constant": ("value", "zero_below"),
+        "logistic": ("a", "b", "c", "d", "shift", "plus1sigma", "minus1sigma", "zero_below"),
+        "curve_file": ("file", "columns", "zero_below"),
+    },
+}
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+"""Allowed spec names: they name table files and join experiments with '+'."""
 NUISANCE_AXES = {
     # name: (allowed range, nominal value) — shape nuisances tabulated on a grid
     "radius_scale": ((0.5, 1.5), 1.0),
@@ -83,7 +138,7 @@ class DetectorSpec:
         payload = self.raw
         if self.input_files:
             payload = {**self.raw, "input_files_sha256": self.input_files}
-        return json.dumps(payload, sort_keys=True, separators=(",", ":"))
+        return json.dumps(payload, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
     def missing_inputs(self) -> dict[str, str]:
         """External files the spec names that do not exist: dotted field → path."""
@@ -123,11 +178,16 @@ def spec_path(name_or_path: str | Path) -> Path:
 def load_spec(name_or_path: str | Path, overrides: dict[str, Any] | None = None) -> DetectorSpec:
     """Load and validate a spec; ``overrides`` maps dotted paths to replacement values."""
     path = spec_path(name_or_path)
-    with path.open("rb") as fh:
-        raw = tomllib.load(fh)
+    text = None
+    try:
+        text = path.read_bytes().decode("utf-8")
+        raw = tomllib.loads(text)
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        kind = "is not UTF-8 text" if text is None else "is not valid TOML"
+        raise SpecError(path.stem, "(file)", f"{kind}: {err}", source=path) from None
     for dotted, value in (overrides or {}).items():
         _set_dotted(raw, dotted, value)
-    return validate_spec(raw, default_name=path.stem)
+    return validate_spec(raw, default_name=path.stem, source=path, text=text)
 
 
 def _set_dotted(raw: dict, dotted: str, value: Any) -> None:
@@ -142,14 +202,37 @@ def _set_dotted(raw: dict, dotted: str, value: Any) -> None:
 
 
 class _Reader:
-    """Typed access to the raw TOML with errors that name the field and its range."""
+    """Typed access to the raw TOML with errors that name the file, line, field and range."""
 
-    def __init__(self, spec_name: str, raw: dict):
+    def __init__(self, spec_name: str, raw: dict, source: Path | None, text: str | None):
         self.spec_name = spec_name
         self.raw = raw
+        self.source = source
+        self.lines = (text or "").splitlines()
 
     def fail(self, path: str, problem: str) -> SpecError:
-        return SpecError(self.spec_name, path, problem)
+        return SpecError(self.spec_name, path, problem, self.source, self.line_of(path))
+
+    def line_of(self, dotted: str) -> int | None:
+        """1-based line of a dotted field in the TOML text: its ``key =`` line, else the
+        header of its table or the closest enclosing one (a missing key); a cheap scan, None
+        when nothing matches (e.g. an override)."""
+        dotted = re.sub(r"\[\d+\]$", "", dotted)
+        table, headers = "", {}
+        for number, line in enumerate(self.lines, start=1):
+            stripped = line.strip()
+            if match := re.fullmatch(r"\[([^\[\]]+)\]\s*(#.*)?", stripped):
+                table = match.group(1).strip()
+                headers.setdefault(table, number)
+                continue
+            key = re.match(r'"?([^"=\s]+)"?\s*=', stripped)
+            if key and (f"{table}.{key.group(1)}" if table else key.group(1)) == dotted:
+                return number
+        parts = dotted.split(".")
+        for end in range(len(parts), 0, -1):
+            if ".".join(parts[:end]) in headers:
+                return headers[".".join(parts[:end])]
+        return None
 
     def get(self, path: str, default: Any = ...) -> Any:
         node: Any = self.raw
@@ -171,8 +254,12 @@ class _Reader:
         default: Any = ...,
     ) -> float:
         value = self.get(path, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
-            raise self.fail(path, f"must be a number, got {value!r}")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            raise self.fail(path, f"must be a finite number, got {value!r}")
         below = value <= lo if lo_open else value < lo
         if below or value > hi:
             bracket = "(" if lo_open else "["
@@ -185,22 +272,56 @@ class _Reader:
             raise self.fail(path, f"= {value!r} must be one of {', '.join(allowed)}")
         return value
 
+    def integer(self, path: str, lo: int, hi: int, default: Any = ...) -> int:
+        value = self.get(path, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+            raise self.fail(path, f"= {value!r} must be an integer in [{lo}, {hi}]")
+        return value
+
+    def known_keys(self, path: str, allowed: tuple[str, ...]) -> None:
+        """Reject keys of the table at ``path`` outside ``allowed`` (misspellings, keys of
+        another model), suggesting the closest allowed key."""
+        node = self.get(path) if path else self.raw
+        if not isinstance(node, dict):
+            raise self.fail(path, f"must be a table, got {node!r}")
+        for key in node:
+            if key not in allowed:
+                close = difflib.get_close_matches(key, allowed, n=1)
+                hint = f"did you mean '{close[0]}'? " if close else ""
+                dotted = f"{path}.{key}" if path else key
+                raise self.fail(
+                    dotted, f"is not a known field; {hint}allowed: {', '.join(allowed)}"
+                )
+
     def numbers(self, path: str, length: int | None = None) -> tuple[float, ...]:
         value = self.get(path)
         if not isinstance(value, list) or (length is not None and len(value) != length):
             need = f"{length} numbers" if length else "a list of numbers"
             raise self.fail(path, f"must be {need}, got {value!r}")
         for i, v in enumerate(value):
-            if isinstance(v, bool) or not isinstance(v, int | float) or math.isnan(v):
-                raise self.fail(f"{path}[{i}]", f"must be a number, got {v!r}")
+            if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+                raise self.fail(f"{path}[{i}]", f"must be a finite number, got {v!r}")
         return tuple(float(v) for v in value)
 
 
-def validate_spec(raw: dict, default_name: str = "detector") -> DetectorSpec:
-    """Check every field and build a ``DetectorSpec`` (see module docstring)."""
+def validate_spec(
+    raw: dict,
+    default_name: str = "detector",
+    source: Path | None = None,
+    text: str | None = None,
+) -> DetectorSpec:
+    """Check every field and build a ``DetectorSpec`` (see module docstring). ``source`` and
+    ``text`` (the file and its TOML) let errors name the file and line."""
     raw = copy.deepcopy(raw)
     name = raw.get("name", default_name)
-    r = _Reader(name, raw)
+    r = _Reader(str(name), raw, source, text)
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
+        raise r.fail(
+            "name",
+            f"= {name!r} must start with a letter or digit and contain only letters, digits, "
+            "'_' and '-' (it names table files)",
+        )
+    _check_known_keys(r)
 
     elements = r.get("target.formula")
     if not isinstance(elements, dict) or not elements:
@@ -267,6 +388,7 @@ def validate_spec(raw: dict, default_name: str = "detector") -> DetectorSpec:
         spec = dataclasses.replace(
             spec, input_files={"response.efficiency.file": efficiency["sha256"]}
         )
+    _check_background_and_statistics(r, len(edges) - 1)
     _check_sources(r)
     if not spec.missing_inputs():  # the threshold check needs the curve; a build reports it
         _check_threshold(r, spec)
@@ -460,6 +582,40 @@ def _bin_edges(r: _Reader) -> tuple[float, ...]:
     return edges
 
 
+def _check_known_keys(r: _Reader) -> None:
+    """Every table holds only the keys cevnsfast reads (``KNOWN_KEYS``, ``MODEL_KEYS``)."""
+    for path, allowed in KNOWN_KEYS.items():
+        if not path or path in r.raw:
+            r.known_keys(path, allowed)
+    for path, models in MODEL_KEYS.items():
+        node = r.get(path, None)
+        if isinstance(node, dict) and node.get("model") in models:
+            r.known_keys(path, ("model", *models[node["model"]]))
+    for variant in ("plus1sigma", "minus1sigma"):
+        if isinstance(r.get(f"response.efficiency.{variant}", None), dict):
+            r.known_keys(f"response.efficiency.{variant}", ("a", "b", "c", "d"))
+
+
+def _check_background_and_statistics(r: _Reader, n_bins: int) -> None:
+    """The Asimov χ² inputs (``likelihood.asimov``): background levels and live time ≥ 0, a
+    beam duty-factor reduction > 0, normalisation widths σ ≥ 0 (0 fixes the nuisance)."""
+    if "background" in r.raw:
+        p = "background"
+        r.number(f"{p}.ckkd", 0.0, 1e6)
+        r.integer(f"{p}.first_bins", 0, n_bins, default=0)
+        r.number(f"{p}.first_bins_ckkd", 0.0, 1e6, default=0.0)
+        r.number(f"{p}.live_days", 0.0, 1e5)
+        r.number(f"{p}.reduction", 0.0, 1e9, lo_open=True)
+    if "background" in r.raw and "statistics" not in r.raw:
+        raise r.fail(
+            "statistics",
+            "is missing: the Asimov χ² of a [background] needs sigma_alpha and sigma_beta",
+        )
+    if "statistics" in r.raw:
+        for key in KNOWN_KEYS["statistics"]:
+            r.number(f"statistics.{key}", 0.0, 10.0)
+
+
 def _numeric_leaves(node: Any, prefix: str = ""):
     if isinstance(node, dict):
         for key, value in node.items():
@@ -470,11 +626,27 @@ def _numeric_leaves(node: Any, prefix: str = ""):
         yield prefix
 
 
+def _all_paths(node: dict, prefix: str = ""):
+    """Every dotted path of a nested table: tables and leaves."""
+    for key, value in node.items():
+        path = f"{prefix}.{key}" if prefix else key
+        yield path
+        if isinstance(value, dict):
+            yield from _all_paths(value, path)
+
+
 def _check_sources(r: _Reader) -> None:
     sources = r.raw.get("sources", {})
     if not isinstance(sources, dict):
         raise r.fail("sources", "must be a table mapping dotted field paths to citations")
-    for leaf in _numeric_leaves({k: v for k, v in r.raw.items() if k != "sources"}):
+    fields = {k: v for k, v in r.raw.items() if k != "sources"}
+    known = set(_all_paths(fields))
+    for key in sources:
+        if key not in known:
+            close = difflib.get_close_matches(key, sorted(known), n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            raise r.fail(f"sources.{key}", f"cites a field the spec does not have{hint}")
+    for leaf in _numeric_leaves(fields):
         if leaf.startswith("target.formula."):  # stoichiometry needs no citation
             continue
         parts = leaf.split(".")

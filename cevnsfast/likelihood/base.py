@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from cevnsfast.models.couplings import MAX_ABS_COUPLING, check_couplings
+
 
 @dataclass
 class FitResult:
@@ -18,6 +20,16 @@ class FitResult:
     counts: dict[str, float]
     converged: bool = True
     parts: list["FitResult"] = field(default_factory=list)
+    reason: str = ""
+    """Why the fit is not converged (empty when it is)."""
+
+    def __post_init__(self) -> None:
+        if not np.isfinite(self.chi2_min):
+            self.converged = False
+            self.reason = self.reason or f"chi2_min = {self.chi2_min} is not finite"
+        elif not self.converged and not self.reason:
+            failed = [p.experiment for p in self.parts if not p.converged]
+            self.reason = f"not converged: {', '.join(failed)}" if failed else "not converged"
 
     def as_dict(self) -> dict:
         out = {
@@ -29,6 +41,8 @@ class FitResult:
             "counts": self.counts,
             "converged": self.converged,
         }
+        if self.reason:
+            out["reason"] = self.reason
         if self.parts:
             out["parts"] = [p.as_dict() for p in self.parts]
         return out
@@ -39,6 +53,8 @@ class Experiment:
 
     name: str
     coupling_names: list[str]
+    max_abs_value: float = MAX_ABS_COUPLING
+    """Largest |value| of a point (``models.couplings.MAX_ABS_COUPLING`` for couplings)."""
 
     def chi2(self, values: Mapping[str, float] | Sequence[float] | None = None) -> float:
         raise NotImplementedError
@@ -57,14 +73,28 @@ class Experiment:
                 f"{self.name}: points need {len(self.coupling_names)} columns "
                 f"({', '.join(self.coupling_names)}), got {points.shape[1]}"
             )
+        check_couplings(points, self.coupling_names, self.name, self.max_abs_value)
         return points
+
+
+def distinct_parts(parts: Sequence[Experiment]) -> list[Experiment]:
+    """``parts`` as a list, refusing an experiment listed twice: its χ² and dof would be
+    counted twice (give a copied spec its own ``name`` to combine two detectors on purpose)."""
+    names = [p.name for p in parts]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ValueError(
+            f"{'+'.join(names)}: {', '.join(twice)} listed twice; a combination sums "
+            "independent experiments, so each may appear once"
+        )
+    return list(parts)
 
 
 class Combined(Experiment):
     """Sum of independent experiments' χ² (uncorrelated nuisances, arXiv:2402.16953 §IV)."""
 
     def __init__(self, parts: Sequence[Experiment]):
-        self.parts = list(parts)
+        self.parts = distinct_parts(parts)
         self.name = "+".join(p.name for p in self.parts)
         self.coupling_names = list(self.parts[0].coupling_names)
 
@@ -106,6 +136,7 @@ class ParameterSubset(Experiment):
         self.full = full
         self.name = full.name
         self.coupling_names = list(columns)
+        self.max_abs_value = full.max_abs_value
         names = list(full.coupling_names)
         unknown = [c for c in columns if c not in names]
         if unknown or len(set(columns)) != len(columns):

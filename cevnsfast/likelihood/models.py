@@ -29,7 +29,7 @@ import numpy as np
 
 from cevnsfast.constants import SIN2_THETA_W_DEFAULT
 from cevnsfast.kernels import kernel_layout
-from cevnsfast.likelihood.base import Experiment, FitResult
+from cevnsfast.likelihood.base import Experiment, FitResult, distinct_parts
 from cevnsfast.models.couplings import x_vector
 from cevnsfast.models.scenarios import get_model
 from cevnsfast.models.terms import Model
@@ -401,8 +401,12 @@ class ModelExperiment(Experiment):
     """χ² of one experiment or an uncorrelated combination as a function of a scenario's
     physical parameters, every nuisance profiled (the wrapped experiments' own kernels)."""
 
+    # physical parameters (masses up to 1e7 MeV): only non-finite values are refused here;
+    # the couplings they map to are checked by the parts
+    max_abs_value = float(np.finfo(float).max)
+
     def __init__(self, parts: Sequence[Experiment], scenario: Scenario, model: Model):
-        self.parts = list(parts)
+        self.parts = distinct_parts(parts)
         self.scenario = scenario
         self.model = model
         self.name = "+".join(p.name for p in self.parts)

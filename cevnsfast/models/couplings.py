@@ -126,6 +126,50 @@ def response_tensor(
     return out
 
 
+MAX_ABS_COUPLING = 1e6
+"""Largest |coupling| accepted. Bounds of interest are |ε| ≲ 1 (arXiv:2402.16953); beyond 1e6
+the quadratic form only tests floating-point overflow (1e308² = inf) and NaN χ², never physics."""
+
+
+def check_couplings(
+    values: np.ndarray, names: Sequence[str], owner: str = "", limit: float = MAX_ABS_COUPLING
+) -> None:
+    """Refuse NaN, ±inf and |value| > ``limit`` in ``values`` (..., n_couplings)."""
+    values = np.asarray(values, dtype=float)
+    bad = ~(np.abs(values) <= limit)  # also catches NaN
+    if bad.any():
+        column = int(np.argwhere(bad)[0][-1])
+        value = float(values[np.unravel_index(int(np.argmax(bad)), bad.shape)])
+        where = f"{owner}: " if owner else ""
+        raise ValueError(
+            f"{where}{names[column]} = {value!r} is not allowed: values must be "
+            f"finite numbers in [-{limit:g}, {limit:g}]"
+        )
+
+
+def parse_assignments(
+    items: Sequence[str],
+    canonical: Callable[[str], str] | None = None,
+    limit: float = MAX_ABS_COUPLING,
+) -> dict[str, float]:
+    """``NAME=VALUE`` strings (the CLI's ``--set``) → canonical name → value; bad syntax,
+    unknown names and non-finite or absurd values (|value| > ``limit``) raise ValueError.
+    ``canonical`` maps a name to its canonical form (default: a coupling's)."""
+    canonical = canonical or (lambda name: parse_coupling(name).name)
+    values = {}
+    for item in items:
+        name, sep, raw = item.partition("=")
+        if not sep:
+            raise ValueError(f"{item!r} is not NAME=VALUE")
+        key = canonical(name.strip())
+        try:
+            values[key] = float(raw)
+        except ValueError:
+            raise ValueError(f"{item!r}: {raw!r} is not a number") from None
+    check_couplings(np.array(list(values.values())), list(values), "", limit)
+    return values
+
+
 def x_vector(
     names: Sequence[str],
     values: Mapping[str, float] | Sequence[float] | None,
@@ -148,9 +192,11 @@ def x_vector(
                     f"({', '.join(names) or 'none'})"
                 )
             x[position[key]] = float(value)
+        check_couplings(x[1:], names, owner)
         return x
     values = np.asarray(values, dtype=float)
     if values.shape != (len(names),):
         raise ValueError(f"{owner}: expected {len(names)} coupling values, got {values.shape}")
+    check_couplings(values, names, owner)
     x[1:] = values
     return x

@@ -410,10 +410,11 @@ def dsigma_leptoquark(
 def leptoquark_sm_band_g2(
     t_mev, nucleus: Isotope, mass_mev: float, sin2_theta_w=SIN2_THETA_W_DEFAULT, f=1.0
 ) -> np.ndarray:
-    """The talk's SM-mimicking band: g² = 4√2 G_F (g_V^p Z + g_V^n N)(2 m_N E_nr + m²)/(C1 Z + C2 N)
-    where (Q_V + Q_LQ)² + Q_LQ² = Q_V²; in this engine's signs (Q_V < 0, Q_LQ > 0 for g² > 0)
-    C1 = −F_Z, C2 = −2 F_N (F the form factors; the band is where Q_LQ = −Q_V)."""
-    q_w = _gvp(sin2_theta_w) * nucleus.z - 0.5 * nucleus.n
+    """The talk's SM-mimicking band: g² = 4√2 G_F (g_V^p Z F_Z + g_V^n N F_N)(2 m_N E_nr + m²)
+    /(C1 Z + C2 N) where (Q_V + Q_LQ)² + Q_LQ² = Q_V²; in this engine's signs (Q_V < 0,
+    Q_LQ > 0 for g² > 0) C1 = −F_Z, C2 = −2 F_N (F the form factors, F_Z = F_N = f, which then
+    cancel; the band is where Q_LQ = −Q_V)."""
+    q_w = (_gvp(sin2_theta_w) * nucleus.z - 0.5 * nucleus.n) * f
     c1, c2 = -f, -2.0 * f
     return (
         4.0

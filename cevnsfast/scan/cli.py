@@ -1,12 +1,12 @@
 """``cevnsfast scan``: dense profile-likelihood grid scans from the command line."""
 
-import json
-import math
 import sys
 from pathlib import Path
 
 import click
 import numpy as np
+
+from cevnsfast import strict_json
 
 
 def _parse_cl(text: str) -> float | str:
@@ -292,18 +292,10 @@ def scan(
             click.echo(f"wrote {written}", err=True)
     if as_json:
         payload = {k: v for k, v in info.items() if not k.startswith("_")}
-        click.echo(json.dumps(payload, default=_json_default))
+        click.echo(strict_json.dumps(payload))
         return
     _print_summary(info, ds)
     for note in info["warnings"]:
         click.echo(f"  WARNING: {note}")
     if out is not None:
         click.echo(f"  store: {out}")
-
-
-def _json_default(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    raise TypeError(f"not JSON serialisable: {type(value)}")
