@@ -165,6 +165,8 @@ def fit(experiments: str, assignments: tuple[str, ...], as_json: bool, plot: Pat
     shown = ", ".join(f"{k} = {v:g}" for k, v in values.items()) or "Standard Model"
     click.echo(f"{result.experiment} at {shown}")
     click.echo(f"  chi2_min = {result.chi2_min:.4f}  (ndof = {result.ndof})")
+    if result.ndof > 0:
+        click.echo(f"  chi2/dof = {result.chi2_per_dof:.4f}  p-value = {result.p_value:.4g}")
     click.echo("  nuisances:")
     for k, v in result.nuisances.items():
         click.echo(f"    {k:24} {v:+.5f}")
