@@ -150,12 +150,27 @@ def _print_projection(label: str, edges: np.ndarray, counts: np.ndarray) -> None
     type=click.Path(dir_okay=False, path_type=Path),
     help="Draw data and fitted components (PE and time projections) to FILE.png/.pdf.",
 )
-def fit(experiments: str, assignments: tuple[str, ...], as_json: bool, plot: Path | None) -> None:
+@click.option(
+    "--ssb-model",
+    type=click.Choice(["flat_time", "ac_measurement", "raw_ac"]),
+    default="flat_time",
+    show_default=True,
+    help="CsI 2021 steady-state background from the AC sample (docs/physics.md).",
+)
+def fit(
+    experiments: str,
+    assignments: tuple[str, ...],
+    as_json: bool,
+    plot: Path | None,
+    ssb_model: str,
+) -> None:
     """Best-fit nuisances and fitted counts of EXPERIMENTS (e.g. csi2021, nai+cryocsi)."""
+    from cevnsfast.likelihood.csi2021 import CsI2021Settings
     from cevnsfast.likelihood.registry import experiment
 
     values = _parse_assignments(assignments)
-    exp = experiment(experiments, list(values))
+    settings = CsI2021Settings(ssb_model=ssb_model)
+    exp = experiment(experiments, list(values), csi2021_settings=settings)
     result = exp.fit(values)
     if plot is not None:
         _plot_fit(exp, values, plot)

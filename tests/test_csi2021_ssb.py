@@ -144,3 +144,22 @@ def test_ac_measurement_agrees_with_flat_time_within_ac_statistics(fits):
     assert abs(r_acm.counts["ssb"] - r_flat.counts["ssb"]) < np.sqrt(flat.data.ac.sum())
     assert abs(r_acm.counts["ac_observed"] - 1295) < 1e-9
     assert abs(r_acm.chi2_min - r_flat.chi2_min) < 9  # 9 extra free normalisations at most
+
+
+@needs_csi
+def test_cli_fit_reports_goodness_of_fit_per_ssb_model():
+    import json
+
+    from click.testing import CliRunner
+
+    from cevnsfast.cli import main
+
+    out = {}
+    for model in ("raw_ac", "flat_time"):
+        result = CliRunner().invoke(main, ["fit", "csi2021", "--json", "--ssb-model", model])
+        assert result.exit_code == 0, result.output
+        out[model] = json.loads(result.output)
+    for payload in out.values():
+        assert payload["ndof"] == 97 and 0.0 < payload["p_value"] < 1.0
+        assert payload["chi2_per_dof"] == pytest.approx(payload["chi2_min"] / 97, rel=1e-12)
+    assert out["flat_time"]["chi2_min"] < out["raw_ac"]["chi2_min"]

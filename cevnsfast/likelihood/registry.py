@@ -14,15 +14,19 @@ def experiment(
     couplings: Sequence[str] = (),
     tables_dir: Path | None = None,
     data_dir: Path | None = None,
+    csi2021_settings=None,
 ) -> Experiment:
-    """One experiment or an uncorrelated combination (``+``-separated names)."""
+    """One experiment or an uncorrelated combination (``+``-separated names).
+
+    ``csi2021_settings``: a ``CsI2021Settings`` for csi2021 (default: its defaults)."""
     parts = []
     for name in names.split("+"):
         name = name.strip()
         if name == "csi2021":
-            from cevnsfast.likelihood.csi2021 import CsI2021
+            from cevnsfast.likelihood.csi2021 import CsI2021, CsI2021Settings
 
-            parts.append(CsI2021(couplings, data_dir=data_dir, tables_dir=tables_dir))
+            settings = csi2021_settings or CsI2021Settings()
+            parts.append(CsI2021(couplings, data_dir, tables_dir, settings))
         elif name == "lar2020":
             from cevnsfast.likelihood.lar2020 import LAr2020
 
