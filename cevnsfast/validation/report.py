@@ -36,14 +36,22 @@ class Published:
 
 
 CSI_SM = Published(
-    341.0, 43.0, 43.0, "COHERENT arXiv:2110.07730: 341 ± 11 (th) ± 42 (exp); PHYSICS.md", True
+    341.0,
+    43.0,
+    43.0,
+    "COHERENT arXiv:2110.07730: 341 ± 11 (th) ± 42 (exp); docs/physics-reference.md",
+    True,
 )
-CSI_FIT = Published(306.0, 20.0, 20.0, "COHERENT arXiv:2110.07730; PHYSICS.md", True)
+CSI_FIT = Published(306.0, 20.0, 20.0, "COHERENT arXiv:2110.07730; docs/physics-reference.md", True)
 CSI_SIN2W = Published(
     0.220, 0.026, 0.028, "COHERENT arXiv:2110.07730 abstract (CsI alone, Q ≈ 50 MeV)", False
 )
-LAR_SM = Published(128.0, 17.0, 17.0, "COHERENT arXiv:2003.10630 Analysis A; PHYSICS.md", True)
-LAR_FIT = Published(159.0, 43.0, 43.0, "COHERENT arXiv:2003.10630 Analysis A; PHYSICS.md", True)
+LAR_SM = Published(
+    128.0, 17.0, 17.0, "COHERENT arXiv:2003.10630 Analysis A; docs/physics-reference.md", True
+)
+LAR_FIT = Published(
+    159.0, 43.0, 43.0, "COHERENT arXiv:2003.10630 Analysis A; docs/physics-reference.md", True
+)
 TIMING_DECAY = Published(0.0494, 0.0, 0.0, "CsI 2021 release notes: ε_T ∝ exp(−0.0494/µs Δt)", True)
 
 
