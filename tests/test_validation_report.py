@@ -42,3 +42,11 @@ def test_generator_writes_both_documents(tmp_path, monkeypatch):
     assert "| SM CEvNS events (prediction) |" in validation
     assert "| flat_time |" in validation and "| ac_measurement |" in validation
     assert "## What was changed, and why" in (tmp_path / "normalisation.md").read_text()
+
+
+@needs_csi
+def test_coincidence_and_anticoincidence_exposures_are_equal():
+    """Above 60 PE (no CEvNS) the C and AC windows see the same steady-state rate: C/AC is
+    1 within 2σ, the exposure ratio τ = 1 of ``CsI2021Settings``."""
+    ratio, err = report.c_over_ac()
+    assert abs(ratio - 1.0) < 2 * err and err < 0.03
