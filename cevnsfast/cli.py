@@ -173,18 +173,28 @@ def _print_projection(label: str, edges: np.ndarray, counts: np.ndarray) -> None
     help="Draw data and fitted components (PE and time projections) to FILE.png/.pdf.",
 )
 @MODEL_OPTION
+@click.option(
+    "--ssb-model",
+    type=click.Choice(["flat_time", "ac_measurement", "raw_ac"]),
+    default="flat_time",
+    show_default=True,
+    help="CsI 2021 steady-state background from the AC sample (docs/physics.md).",
+)
 def fit(
     experiments: str,
     assignments: tuple[str, ...],
     as_json: bool,
     plot: Path | None,
     model: str | None,
+    ssb_model: str,
 ) -> None:
     """Best-fit nuisances and fitted counts of EXPERIMENTS (e.g. csi2021, nai+cryocsi)."""
+    from cevnsfast.likelihood.csi2021 import CsI2021Settings
     from cevnsfast.likelihood.registry import experiment
 
     values = _parse_assignments(assignments, model)
-    exp = experiment(experiments, list(values), model=model)
+    settings = CsI2021Settings(ssb_model=ssb_model)
+    exp = experiment(experiments, list(values), model=model, csi2021_settings=settings)
     result = exp.fit(values)
     if plot is not None:
         _plot_fit(exp, values, plot)
@@ -194,6 +204,8 @@ def fit(
     shown = ", ".join(f"{k} = {v:g}" for k, v in values.items()) or "Standard Model"
     click.echo(f"{result.experiment} at {shown}")
     click.echo(f"  chi2_min = {result.chi2_min:.4f}  (ndof = {result.ndof})")
+    if result.ndof > 0:
+        click.echo(f"  chi2/dof = {result.chi2_per_dof:.4f}  p-value = {result.p_value:.4g}")
     click.echo("  nuisances:")
     for k, v in result.nuisances.items():
         click.echo(f"    {k:24} {v:+.5f}")

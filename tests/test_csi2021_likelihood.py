@@ -22,12 +22,8 @@ def test_sm_prediction_and_fit_against_coherent(csi):
     """COHERENT (arXiv:2110.07730): SM prediction 341 ± 11 (th) ± 42 (exp) events, fit 306 ± 20.
 
     Tolerance: the published 1σ uncertainties themselves, √(11² + 42²) = 43 for the prediction
-    and 20 for the fit. Our nominal prediction is 311: it uses the nominal QF, efficiency and
-    flux of the release, the Klein–Nystrand form factor (Helm would give 349, i.e. +12 %),
-    modelled arrival times with the timing efficiency and the 6 µs window (−13 % against no
-    timing efficiency and an open window); COHERENT's own flux simulation and detector
-    response move within their quoted ±42. The fitted count is a stricter check: it is fixed
-    by the data, and we get 309.
+    and 20 for the fit. Our nominal prediction is 323 (docs/normalisation.md: every factor
+    toggled, with its source); the fitted count is a stricter check, fixed by the data: 312.
     """
     result = csi.fit()
     assert result.converged

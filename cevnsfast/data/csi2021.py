@@ -10,7 +10,8 @@ copy bundled in ``cevnsfast/data/releases/``). Conventions and [assumed] setting
   reproduction [assumed], so every function takes the edges as arguments);
 - BRN and NIN expectations inside that grid of 18.4 and 5.6 events [assumed];
 - steady-state background (SSB) from the anti-coincidence (AC) sample, whose window has the
-  same length as the coincidence (C) window in this release.
+  same length as the coincidence (C) window in this release (``SSB_MODELS``: how the AC sample
+  becomes an SSB expectation).
 
 All binned arrays have shape ``(n_pe_bins, n_time_bins)`` and bins are left-closed.
 """
@@ -148,17 +149,79 @@ def load_binned_events(path: Path, pe_edges=PE_EDGES, time_edges_us=TIME_EDGES_U
     return counts
 
 
+SSB_MODELS = ("flat_time", "ac_measurement", "raw_ac")
+"""How the anti-coincidence (AC) sample sets the steady-state background (SSB) of the fit:
+
+- ``flat_time`` (default): a steady-state rate, constant in arrival time, seen through the
+  timing efficiency ε_T(t) that every event of the selection passes (``ssb_time_fractions``);
+  per PE bin it is normalised to the AC count of that bin and spread over the time bins. COHERENT
+  treats the SSB as time independent and measures it in the AC window (arXiv:2110.07730). The
+  AC sample itself falls with time as ε_T does: k = 0.040 ± 0.008 µs⁻¹ over 0–250 PE (4.8σ from
+  flat; ε_T decays at 0.0494 µs⁻¹; docs/validation.md), hence ε_T in the shape.
+- ``ac_measurement``: the same shape, but the SSB per PE bin is a free parameter measured by the
+  AC counts as a second Poisson observation (``likelihood.csi2021``), so the AC statistics
+  enter the fit instead of being taken as exact.
+- ``raw_ac``: the raw AC count of each (PE, time) bin as the expectation (the former default,
+  kept for comparison: its Poisson noise becomes a fixed "shape")."""
+
+
 def ssb_template(
     path: Path, pe_edges=PE_EDGES, time_edges_us=TIME_EDGES_US, scale: float = 1.0
 ) -> np.ndarray:
-    """Steady-state background expectation per bin from the anti-coincidence sample.
+    """Raw steady-state background expectation per bin: the anti-coincidence count of each bin.
 
     The AC window of this release has the same length as the coincidence window, so by default
     (``scale=1``) the expectation is the raw AC count per bin — no smoothing, although many bins
-    hold only a few events (PHYSICS.md: "SSB from the anti-coincidence sample"). ``scale``
-    multiplies it, e.g. by a window-length ratio for a release where the windows differ.
+    hold only a few events (the ``raw_ac`` model of ``SSB_MODELS``). ``scale`` multiplies it, e.g.
+    by a window-length ratio for a release where the windows differ.
     """
     return scale * load_binned_events(path, pe_edges, time_edges_us)
+
+
+def integrated_timing_efficiency(
+    lo_us, hi_us, onset_us: float = 0.52, decay_per_us: float = 0.0494
+) -> np.ndarray:
+    """∫_lo^hi ε_T(t) dt in µs, in closed form (``timing_efficiency``; lo ≤ hi elementwise)."""
+    lo, hi = np.asarray(lo_us, dtype=float), np.asarray(hi_us, dtype=float)
+    flat = np.clip(np.minimum(hi, onset_us) - lo, 0.0, None)
+    a, b = np.maximum(lo, onset_us), np.maximum(hi, onset_us)
+    if decay_per_us == 0.0:
+        return flat + (b - a)
+    return (
+        flat
+        + (np.exp(-decay_per_us * (a - onset_us)) - np.exp(-decay_per_us * (b - onset_us)))
+        / decay_per_us
+    )
+
+
+def ssb_time_fractions(
+    time_edges_us=TIME_EDGES_US,
+    apply_timing_efficiency: bool = True,
+    onset_us: float = 0.52,
+    decay_per_us: float = 0.0494,
+) -> np.ndarray:
+    """Share of a steady-state background in each time bin, summing to 1 over the grid.
+
+    A constant rate seen through ε_T: f_j ∝ ∫_bin ε_T(t) dt. Without the timing efficiency
+    f_j ∝ the bin width.
+    """
+    e = _as_edges(time_edges_us, "time_edges_us")
+    if apply_timing_efficiency:
+        w = integrated_timing_efficiency(e[:-1], e[1:], onset_us, decay_per_us)
+    else:
+        w = np.diff(e)
+    return w / w.sum()
+
+
+def ssb_flat_time(
+    ac_counts: np.ndarray, time_fractions: np.ndarray, scale: float = 1.0
+) -> np.ndarray:
+    """SSB expectation ``(n_pe, n_time)``: each PE bin's AC total spread as ``time_fractions``.
+
+    ``scale`` is the C/AC exposure ratio (1 in this release), so the PE-bin totals are
+    ``scale`` × the AC totals.
+    """
+    return scale * np.outer(np.asarray(ac_counts, dtype=float).sum(axis=1), time_fractions)
 
 
 # --- background PDFs -------------------------------------------------------------------------
@@ -344,7 +407,11 @@ class CsI2021Data:
     observed: np.ndarray
     """Coincidence-window events per bin."""
     ssb: np.ndarray
-    """Steady-state background expectation per bin (anti-coincidence counts)."""
+    """Steady-state background expectation per bin (``ssb_model`` of ``SSB_MODELS``)."""
+    ac: np.ndarray
+    """Anti-coincidence events per bin (the SSB sample)."""
+    ssb_model: str
+    """How ``ssb`` was made from ``ac`` (one of ``SSB_MODELS``)."""
     brn: np.ndarray
     """Beam-related-neutron expectation per bin, summing to ``n_brn``."""
     nin: np.ndarray
@@ -375,18 +442,30 @@ def load_csi2021(
     n_brn: float = N_BRN,
     n_nin: float = N_NIN,
     allow_modified_release: bool = False,
+    ssb_model: str = "flat_time",
+    ssb_timing_efficiency: bool = True,
 ) -> CsI2021Data:
     """Read and bin ``<data_dir>/coherent-csi-2021/`` (default ``cevnsfast.paths.data_dir()``).
 
     Files that differ from the official release are refused (``data.manifest``) unless
-    ``allow_modified_release``.
+    ``allow_modified_release``. ``ssb_model`` (``SSB_MODELS``) sets ``ssb``: the raw AC counts
+    (``raw_ac``) or the AC totals per PE bin spread over time by ``ssb_time_fractions``
+    (``flat_time``, and the starting point of ``ac_measurement``); ``ssb_timing_efficiency``
+    whether that spread follows ε_T.
     """
+    if ssb_model not in SSB_MODELS:
+        raise ValueError(f"ssb_model must be one of {', '.join(SSB_MODELS)}; got {ssb_model!r}")
     release = _release_dir(data_dir)
     verify_release(release, RELEASE_FILES, allow_modified_release)
     templates = background_templates(release, pe_edges, time_edges_us, n_brn=n_brn, n_nin=n_nin)
+    ac = ssb_template(release / "dataBeamOnAC.txt", pe_edges, time_edges_us)
+    if ssb_model != "raw_ac":
+        fractions = ssb_time_fractions(time_edges_us, ssb_timing_efficiency)
     return CsI2021Data(
         observed=load_binned_events(release / "dataBeamOnC.txt", pe_edges, time_edges_us),
-        ssb=ssb_template(release / "dataBeamOnAC.txt", pe_edges, time_edges_us),
+        ssb=ac if ssb_model == "raw_ac" else ssb_flat_time(ac, fractions),
+        ac=ac,
+        ssb_model=ssb_model,
         brn=templates["brn"],
         nin=templates["nin"],
         pe_edges=tuple(float(e) for e in pe_edges),

@@ -4,13 +4,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.stats import chi2 as chi2_distribution
 
 from cevnsfast.models.couplings import MAX_ABS_COUPLING, check_couplings
 
 
 @dataclass
 class FitResult:
-    """Best fit of the nuisances at one coupling point."""
+    """Best fit of the nuisances at one coupling point.
+
+    Goodness of fit: ``chi2_per_dof`` = χ²_min / ndof and ``p_value`` = P(χ²_ndof ≥ χ²_min),
+    the χ² survival function (Wilks: the profiled Poisson likelihood ratio of Eq. 17 against
+    the saturated model is asymptotically χ²-distributed with ndof = bins − free parameters).
+    Both are None when ndof ≤ 0.
+    """
 
     experiment: str
     couplings: dict[str, float]
@@ -31,12 +38,22 @@ class FitResult:
             failed = [p.experiment for p in self.parts if not p.converged]
             self.reason = f"not converged: {', '.join(failed)}" if failed else "not converged"
 
+    @property
+    def chi2_per_dof(self) -> float | None:
+        return self.chi2_min / self.ndof if self.ndof > 0 else None
+
+    @property
+    def p_value(self) -> float | None:
+        return float(chi2_distribution.sf(self.chi2_min, self.ndof)) if self.ndof > 0 else None
+
     def as_dict(self) -> dict:
         out = {
             "experiment": self.experiment,
             "couplings": self.couplings,
             "chi2_min": self.chi2_min,
             "ndof": self.ndof,
+            "chi2_per_dof": self.chi2_per_dof,
+            "p_value": self.p_value,
             "nuisances": self.nuisances,
             "counts": self.counts,
             "converged": self.converged,

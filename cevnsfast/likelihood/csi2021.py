@@ -9,6 +9,14 @@ are normalisations; α4 (nuclear radius: R_A → (1+α4) R_A), α6 (efficiency s
 the released ±1σ curves) and α7 (beam timing shift, µs) are shape nuisances tabulated in the
 csi2021 table. α6 and α7 are unpenalised. All nuisances are profiled inside one numba call
 per coupling point (``profile_kernels.profile_poisson``).
+
+The SSB follows ``CsI2021Settings.ssb_model`` (``data.csi2021.SSB_MODELS``). With
+``ac_measurement`` the single α3 is replaced by one free normalisation β_i per PE bin i, and the
+AC sample enters as a second Poisson measurement of it: 9 extra bins with observed AC count
+n_i^AC and expectation (1+β_i) n_i^AC (the C-window SSB of row i is (1+β_i) n_i^AC/τ f_j, τ the
+AC/C exposure ratio). The extra bins join the Poisson sum of Eq. 17, so the kernel profiles
+the β_i exactly with the other nuisances; the number of degrees of freedom is unchanged (9
+measurements, 9 parameters).
 """
 
 from collections.abc import Mapping, Sequence
@@ -18,7 +26,7 @@ from pathlib import Path
 import numba as nb
 import numpy as np
 
-from cevnsfast.data.csi2021 import load_csi2021
+from cevnsfast.data.csi2021 import SSB_MODELS, load_csi2021
 from cevnsfast.kernels import quadratic_form_grids_into, quadratic_form_into
 from cevnsfast.likelihood.base import Experiment, FitResult
 from cevnsfast.profile_kernels import profile_poisson
@@ -35,6 +43,12 @@ class CsI2021Settings:
     σ values: α0 11.45 % and α4 5 % [assumed, PHYSICS.md, after arXiv:2211.11905]; BRN 25 %,
     NIN 35 %, SSB 2.1 % (arXiv:2110.07730). BRN/NIN expected counts in the 9×11 grid before
     the timing efficiency: 18.4 and 5.6 (release PDFs, docs/physics-sources.md).
+
+    ``ssb_model``: one of ``data.csi2021.SSB_MODELS`` (default ``flat_time``);
+    ``ssb_timing_efficiency``: the SSB time shape follows ε_T (the AC sample does, see
+    ``SSB_MODELS``); ``ac_exposure_ratio`` τ = AC/C exposure, 1 in this release (both windows
+    are taken from the same triggers with the same length; data/csi2021.py) — used by
+    ``ac_measurement`` only, where ``sigma_ssb`` is not used (the AC counts constrain the SSB).
     """
 
     sigma_alpha0: float = 0.1145
@@ -44,6 +58,21 @@ class CsI2021Settings:
     sigma_radius: float = 0.05
     n_brn: float = 18.4
     n_nin: float = 5.6
+    ssb_model: str = "flat_time"
+    ssb_timing_efficiency: bool = True
+    ac_exposure_ratio: float = 1.0
+
+    def __post_init__(self):
+        if self.ssb_model not in SSB_MODELS:
+            raise ValueError(
+                f"CsI2021Settings.ssb_model must be one of {', '.join(SSB_MODELS)}; "
+                f"got {self.ssb_model!r}"
+            )
+        if not (np.isfinite(self.ac_exposure_ratio) and self.ac_exposure_ratio > 0):
+            raise ValueError(
+                "CsI2021Settings.ac_exposure_ratio must be finite and > 0; "
+                f"got {self.ac_exposure_ratio}"
+            )
 
 
 @nb.njit(cache=True, nogil=True)
@@ -60,10 +89,12 @@ def _chi2_point(
     shape_center,
     x0,
 ):
-    n_bins = tensor.shape[2]
-    sig0 = np.empty(n_bins)
+    # observed may carry extra measurement bins after the table's bins (the AC sample of
+    # ``ac_measurement``): the signal is zero there, the kernels fill only the first bins
+    n_obs = observed.shape[0]
+    sig0 = np.zeros(n_obs)
     quadratic_form_into(tensor, x, sig0)
-    grids = np.zeros((shape_tensors.shape[0], shape_tensors.shape[1], n_bins))
+    grids = np.zeros((shape_tensors.shape[0], shape_tensors.shape[1], n_obs))
     quadratic_form_grids_into(shape_tensors, grid_sizes, x, grids)
     return profile_poisson(
         observed,
@@ -136,17 +167,43 @@ class CsI2021(Experiment):
                 f"csi2021 table must carry the shape axes {SHAPE_AXES}, "
                 f"has {self.predictor.nuisance_axes}"
             )
-        self.data = load_csi2021(data_dir, n_brn=settings.n_brn, n_nin=settings.n_nin)
-        self._check_binning()
-        self.observed = np.ascontiguousarray(self.data.observed.ravel())
-        self.backgrounds = np.ascontiguousarray(
-            np.stack([self.data.brn, self.data.nin, self.data.ssb]).reshape(3, -1)
-        )
         s = settings
-        self.sigma_norm = np.array([s.sigma_alpha0, s.sigma_brn, s.sigma_nin, s.sigma_ssb])
+        self.data = load_csi2021(
+            data_dir,
+            n_brn=s.n_brn,
+            n_nin=s.n_nin,
+            ssb_model=s.ssb_model,
+            ssb_timing_efficiency=s.ssb_timing_efficiency,
+        )
+        self._check_binning()
+        n_pe, n_bins = self.data.observed.shape[0], self.data.observed.size
+        if s.ssb_model == "ac_measurement":
+            # one SSB background per PE row, in C bins (ssb/τ) and in its own AC bin (n_AC)
+            ac_totals = self.data.ac.sum(axis=1)
+            rows = np.zeros((n_pe, n_bins + n_pe))
+            for i in range(n_pe):
+                row = np.zeros_like(self.data.ssb)
+                row[i] = self.data.ssb[i] / s.ac_exposure_ratio
+                rows[i, :n_bins] = row.ravel()
+                rows[i, n_bins + i] = ac_totals[i]
+            pad = np.zeros((2, n_pe))
+            brn_nin = np.stack([self.data.brn.ravel(), self.data.nin.ravel()])
+            self.backgrounds = np.vstack([np.hstack([brn_nin, pad]), rows])
+            self.observed = np.concatenate([self.data.observed.ravel(), ac_totals])
+            ssb_sigmas = np.full(n_pe, np.inf)
+        else:
+            self.backgrounds = np.stack([self.data.brn, self.data.nin, self.data.ssb]).reshape(
+                3, -1
+            )
+            self.observed = self.data.observed.ravel()
+            ssb_sigmas = np.array([s.sigma_ssb])
+        self.backgrounds = np.ascontiguousarray(self.backgrounds, dtype=float)
+        self.observed = np.ascontiguousarray(self.observed, dtype=float)
+        self.n_bins = n_bins
+        self.sigma_norm = np.concatenate([[s.sigma_alpha0, s.sigma_brn, s.sigma_nin], ssb_sigmas])
         self.sigma_shape = np.array([s.sigma_radius, np.inf, np.inf])
         self.shape_center = np.array([1.0, 0.0, 0.0])
-        self.x0 = np.concatenate([np.zeros(4), self.shape_center])
+        self.x0 = np.concatenate([np.zeros(self.sigma_norm.size), self.shape_center])
 
     def _check_binning(self) -> None:
         table_pe = np.asarray(self.predictor.bin_edges)
@@ -176,7 +233,8 @@ class CsI2021(Experiment):
         )
 
     def profile(self, values=None) -> tuple[float, np.ndarray, bool]:
-        """(χ²_min, [α0, α1, α2, α3, R/R₀, α6, α7], converged) at one coupling point."""
+        """(χ²_min, [α0, α1, α2, α3…, R/R₀, α6, α7], converged) at one coupling point; with
+        ``ac_measurement`` α3 is one β_i per PE bin."""
         x = self.predictor.x_vector(values)
         chi2, params, _, ok = _chi2_point(*self._args(), x, *self._rest())
         return float(chi2), params, bool(ok)
@@ -190,25 +248,49 @@ class CsI2021(Experiment):
         xs[:, 1:] = points
         return _chi2_batch(*self._args(), xs, *self._rest())[0]
 
+    def _components(self, params: np.ndarray, values) -> dict[str, np.ndarray]:
+        """Fitted CEvNS, BRN, NIN, SSB and observed counts on the (PE, time) grid."""
+        n_norm = self.sigma_norm.size
+        a0, scales = params[0], 1.0 + params[1:n_norm]
+        radius, a6, a7 = params[n_norm:]
+        nuis = {"radius_scale": radius, "efficiency_sigma": a6, "time_shift_us": a7}
+        shape = self.data.observed.shape
+        bkg = scales[:, None] * self.backgrounds[:, : self.n_bins]
+        return {
+            "CEvNS": (1 + a0) * self.predictor.counts(values, nuis).reshape(shape),
+            "BRN": bkg[0].reshape(shape),
+            "NIN": bkg[1].reshape(shape),
+            "SSB": bkg[2:].sum(axis=0).reshape(shape),
+            "data": self.data.observed,
+        }
+
     def fit(self, values: Mapping[str, float] | None = None) -> FitResult:
         chi2, params, ok = self.profile(values)
-        a0, a1, a2, a3, radius, a6, a7 = params
-        nuis = {"radius_scale": radius, "efficiency_sigma": a6, "time_shift_us": a7}
-        cevns = (1 + a0) * self.predictor.counts(values, nuis)
+        parts = self._components(params, values)
         counts = {
-            "cevns": float(cevns.sum()),
-            "brn": float((1 + a1) * self.data.brn.sum()),
-            "nin": float((1 + a2) * self.data.nin.sum()),
-            "ssb": float((1 + a3) * self.data.ssb.sum()),
-            "observed": float(self.observed.sum()),
+            "cevns": float(parts["CEvNS"].sum()),
+            "brn": float(parts["BRN"].sum()),
+            "nin": float(parts["NIN"].sum()),
+            "ssb": float(parts["SSB"].sum()),
+            "observed": float(self.data.observed.sum()),
             "cevns_nominal": float(self.predictor.counts(values).sum()),
         }
+        n_norm = self.sigma_norm.size
+        a0, a1, a2 = params[:3]
+        radius, a6, a7 = params[n_norm:]
+        # α3: the relative change of the SSB total (one β_i per PE bin with ac_measurement)
+        a3 = counts["ssb"] / self.data.ssb.sum() - 1.0
         nuisances = dict(zip(NUISANCE_NAMES, [a0, a1, a2, a3, radius - 1.0, a6, a7], strict=True))
+        if self.settings.ssb_model == "ac_measurement":
+            nuisances |= {f"beta_pe{i}": b for i, b in enumerate(params[3:n_norm])}
+            counts["ac_observed"] = float(self.data.ac.sum())
+        # unpenalised fitted parameters: α6, α7 and, with ac_measurement, one β_i per AC bin
+        free = int(np.count_nonzero(np.isinf(self.sigma_norm))) + 2
         return FitResult(
             experiment=self.name,
             couplings={n: float(v) for n, v in (values or {}).items()},
             chi2_min=chi2,
-            ndof=self.observed.size - 2,  # α6, α7 are free (unpenalised) parameters
+            ndof=self.observed.size - free,
             nuisances={k: float(v) for k, v in nuisances.items()},
             counts=counts,
             converged=ok,
@@ -224,17 +306,7 @@ class CsI2021(Experiment):
 
     def fitted_components(self, values=None) -> dict[str, np.ndarray]:
         """Best-fit CEvNS, BRN, NIN, SSB and observed counts on the (PE, time) grid (for plots)."""
-        _, params, _ = self.profile(values)
-        a0, a1, a2, a3, radius, a6, a7 = params
-        nuis = {"radius_scale": radius, "efficiency_sigma": a6, "time_shift_us": a7}
-        shape = self.data.observed.shape
-        return {
-            "CEvNS": (1 + a0) * self.predictor.counts(values, nuis).reshape(shape),
-            "BRN": (1 + a1) * self.data.brn,
-            "NIN": (1 + a2) * self.data.nin,
-            "SSB": (1 + a3) * self.data.ssb,
-            "data": self.data.observed,
-        }
+        return self._components(self.profile(values)[1], values)
 
     def describe(self) -> dict:
         return {"settings": asdict(self.settings), "bins": int(self.observed.size)}

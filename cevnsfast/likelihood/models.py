@@ -504,11 +504,13 @@ def model_experiment(
     tables_dir: Path | None = None,
     data_dir: Path | None = None,
     rebuild_stale: bool = False,
+    csi2021_settings=None,
     **model_settings,
 ) -> ModelExperiment:
     """The χ² of ``experiments`` (``"csi2021"``, ``"csi2021+lar2020"``, …) for a scenario of
     ``SCENARIOS`` (physical parameters) or a model of ``models.scenarios`` (its axis and
-    table couplings as parameters); ``model_settings`` override the model's defaults."""
+    table couplings as parameters); ``model_settings`` override the model's defaults;
+    ``csi2021_settings`` the CsI 2021 likelihood's (``CsI2021Settings``)."""
     from cevnsfast.likelihood.registry import experiment
 
     sc = scenario_for(scenario, **model_settings)
@@ -516,7 +518,9 @@ def model_experiment(
     parts = []
     for name in experiments.split("+"):
         name = name.strip()
-        part = experiment(name, (), tables_dir=tables_dir, data_dir=data_dir)
+        part = experiment(
+            name, (), tables_dir=tables_dir, data_dir=data_dir, csi2021_settings=csi2021_settings
+        )
         if not isinstance(getattr(part, "predictor", None), RatePredictor):
             raise ValueError(
                 f"experiment {name!r} does not take its signal from a RatePredictor "

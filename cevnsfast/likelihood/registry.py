@@ -48,23 +48,33 @@ def experiment(
     tables_dir: Path | None = None,
     data_dir: Path | None = None,
     model: str | None = None,
+    csi2021_settings=None,
 ) -> Experiment:
     """One experiment or an uncorrelated combination (``+``-separated names) whose χ² takes
     the columns ``couplings``: NSI/GNI couplings, or (``model``) the model's parameters, any
-    subset in any order — parameters left out stay at the model's SM point."""
+    subset in any order — parameters left out stay at the model's SM point.
+
+    ``csi2021_settings``: a ``CsI2021Settings`` for csi2021 (default: its defaults)."""
     if not _is_nsi(model):
         from cevnsfast.likelihood.models import model_experiment
 
-        full = model_experiment(names, model, tables_dir=tables_dir, data_dir=data_dir)
+        full = model_experiment(
+            names,
+            model,
+            tables_dir=tables_dir,
+            data_dir=data_dir,
+            csi2021_settings=csi2021_settings,
+        )
         columns = [canonical_parameter(c, model) for c in couplings]
         return full if columns == full.coupling_names else ParameterSubset(full, columns)
     parts = []
     for name in names.split("+"):
         name = name.strip()
         if name == "csi2021":
-            from cevnsfast.likelihood.csi2021 import CsI2021
+            from cevnsfast.likelihood.csi2021 import CsI2021, CsI2021Settings
 
-            parts.append(CsI2021(couplings, data_dir=data_dir, tables_dir=tables_dir))
+            settings = csi2021_settings or CsI2021Settings()
+            parts.append(CsI2021(couplings, data_dir, tables_dir, settings))
         elif name == "lar2020":
             from cevnsfast.likelihood.lar2020 import LAr2020
 

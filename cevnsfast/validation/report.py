@@ -1,0 +1,319 @@
+"""Our numbers beside the published ones for the COHERENT CsI 2021 and LAr 2020 data (issue 10).
+
+``python -m cevnsfast.validation`` writes ``docs/validation.md`` (this comparison) and
+``docs/normalisation.md`` (the CsI SM normalisation budget, ``budget.py``). Every number of
+ours is computed here from the shipped specs, tables and data releases; the published numbers
+are constants below with their source, marked when we could not verify them against the
+paper's text.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import minimize_scalar
+
+from cevnsfast.data import csi2021 as csi
+from cevnsfast.paths import data_dir
+
+
+@dataclass(frozen=True)
+class Published:
+    value: float
+    minus: float
+    plus: float
+    source: str
+    verified: bool
+    """False: recalled, not checked against the paper's text here (stored copies strip numbers)."""
+
+    def text(self, digits: int = 3) -> str:
+        if self.minus == self.plus == 0:
+            core = f"{self.value:.{digits}g}"
+        elif self.minus == self.plus:
+            core = f"{self.value:.{digits}g} ± {self.plus:.2g}"
+        else:
+            core = f"{self.value:.{digits}g} +{self.plus:.2g} −{self.minus:.2g}"
+        return core if self.verified else core + " (unverified)"
+
+
+CSI_SM = Published(
+    341.0,
+    43.0,
+    43.0,
+    "COHERENT arXiv:2110.07730: 341 ± 11 (th) ± 42 (exp); docs/physics-reference.md",
+    True,
+)
+CSI_FIT = Published(306.0, 20.0, 20.0, "COHERENT arXiv:2110.07730; docs/physics-reference.md", True)
+CSI_SIN2W = Published(
+    0.220, 0.026, 0.028, "COHERENT arXiv:2110.07730 abstract (CsI alone, Q ≈ 50 MeV)", False
+)
+LAR_SM = Published(
+    128.0, 17.0, 17.0, "COHERENT arXiv:2003.10630 Analysis A; docs/physics-reference.md", True
+)
+LAR_FIT = Published(
+    159.0, 43.0, 43.0, "COHERENT arXiv:2003.10630 Analysis A; docs/physics-reference.md", True
+)
+EXPOSURE_RATIO = Published(
+    1.0, 0.0, 0.0, "τ = 1: C and AC files cover the same 0–6 µs of the same triggers", False
+)
+TIMING_DECAY = Published(0.0494, 0.0, 0.0, "CsI 2021 release notes: ε_T ∝ exp(−0.0494/µs Δt)", True)
+
+
+def ac_time_slope(pe_range=(0.0, 250.0)) -> tuple[float, float, float]:
+    """Exponential slope k (µs⁻¹) of the AC sample's arrival times on [0, 6) µs, its 1σ error,
+    and Δχ² of a flat distribution against the best fit (unbinned likelihood)."""
+    events = csi.load_events(data_dir() / csi.RELEASE_DIRNAME / "dataBeamOnAC.txt")
+    inside = (events[:, 0] >= pe_range[0]) & (events[:, 0] < pe_range[1]) & (events[:, 1] < 6.0)
+    t = events[inside, 1]
+
+    def nll(k: float) -> float:
+        norm = 6.0 if abs(k) < 1e-12 else (1.0 - np.exp(-6.0 * k)) / k
+        return float(k * t.sum() + t.size * np.log(norm))
+
+    best = minimize_scalar(nll, bounds=(-1.0, 1.0), method="bounded", options={"xatol": 1e-9})
+    h = 1e-3
+    curvature = (nll(best.x + h) - 2 * nll(best.x) + nll(best.x - h)) / h**2
+    return float(best.x), float(1 / np.sqrt(curvature)), 2 * (nll(0.0) - float(best.fun))
+
+
+def c_over_ac(pe_range=(60.0, 250.0)) -> tuple[float, float]:
+    """Ratio of coincidence to anti-coincidence events on 0–6 µs in a PE range where CEvNS is
+    negligible, and its Poisson error: a check of the AC/C exposure ratio τ = 1 (beam-related
+    neutrons in the C window make it an upper bound)."""
+    n = []
+    for name in ("dataBeamOnC.txt", "dataBeamOnAC.txt"):
+        ev = csi.load_events(data_dir() / csi.RELEASE_DIRNAME / name)
+        sel = (ev[:, 0] >= pe_range[0]) & (ev[:, 0] < pe_range[1]) & (ev[:, 1] < 6.0)
+        n.append(float(sel.sum()))
+    ratio = n[0] / n[1]
+    return ratio, ratio * float(np.sqrt(1 / n[0] + 1 / n[1]))
+
+
+def interval_1sigma(grid: np.ndarray, chi2: np.ndarray) -> tuple[float, float]:
+    """Where Δχ² = 1 on each side of the grid minimum (linear interpolation; grid ends if not
+    reached)."""
+    d = chi2 - chi2.min()
+    i = int(np.argmin(d))
+    lo, hi = grid[0], grid[-1]
+    for j in range(i, 0, -1):
+        if d[j - 1] >= 1.0:
+            lo = np.interp(1.0, [d[j], d[j - 1]], [grid[j], grid[j - 1]])
+            break
+    for j in range(i, len(grid) - 1):
+        if d[j + 1] >= 1.0:
+            hi = np.interp(1.0, [d[j], d[j + 1]], [grid[j], grid[j + 1]])
+            break
+    return float(lo), float(hi)
+
+
+def csi_fits() -> dict[str, dict]:
+    """SM fit of CsI 2021 with each SSB model: ``FitResult.as_dict()`` per model."""
+    from cevnsfast.likelihood.csi2021 import CsI2021, CsI2021Settings
+
+    return {
+        m: CsI2021(settings=CsI2021Settings(ssb_model=m)).fit().as_dict() for m in csi.SSB_MODELS
+    }
+
+
+def scenario_interval(scenario: str, experiment: str = "csi2021") -> tuple[float, float, float]:
+    """Best fit and 1σ interval of a one-parameter scenario of the talk."""
+    from cevnsfast.likelihood.models import fit_scenario
+
+    fit = fit_scenario(scenario, experiment)
+    (name,) = fit.best
+    lo, hi = interval_1sigma(fit.grids[0], fit.chi2)
+    return fit.best[name], lo, hi
+
+
+def _row(quantity: str, ours: float, theirs: Published, why: str, digits: int = 3) -> str:
+    ours_text = f"{ours:.{digits}g}"
+    diff = f"{ours - theirs.value:+.{digits}g}"
+    if theirs.plus > 0:
+        sigma = theirs.plus if ours > theirs.value else theirs.minus
+        diff += f" ({(ours - theirs.value) / sigma:+.1f}σ)"
+    return (
+        f"| {quantity} | {ours_text} | {theirs.text(digits)} | {diff} | {theirs.source} | {why} |"
+    )
+
+
+def validation_markdown() -> str:
+    """The text of docs/validation.md."""
+    from cevnsfast.likelihood.registry import experiment
+
+    fits = csi_fits()
+    default = fits["flat_time"]
+    k, dk, dchi2 = ac_time_slope()
+    k60, dk60, _ = ac_time_slope((0.0, 60.0))
+    ratio, d_ratio = c_over_ac()
+    s2w, s2w_lo, s2w_hi = scenario_interval("weak_mixing_angle")
+    rn, rn_lo, rn_hi = scenario_interval("neutron_radius")
+    lar = experiment("lar2020").fit().as_dict()
+    c = default["counts"]
+    rows = [
+        _row(
+            "SM CEvNS events (prediction)",
+            c["cevns_nominal"],
+            CSI_SM,
+            "Budget in docs/normalisation.md: tree-level couplings (COHERENT's radiative "
+            "g_V would add +2.8 %), modelled arrival times; within COHERENT's own ±43",
+        ),
+        _row(
+            "fitted CEvNS events",
+            c["cevns"],
+            CSI_FIT,
+            "Same data, SSB flat in time (ε_T shape) from the AC sample; our α0 pulls "
+            f"{default['nuisances']['alpha0']:+.3f}",
+        ),
+        _row(
+            "sin²θ_W (CsI alone)",
+            s2w,
+            CSI_SIN2W,
+            f"Ours 1σ [{s2w_lo:.3f}, {s2w_hi:.3f}]; tree-level couplings and our SM "
+            "normalisation shift it; the published value is recalled, not checked here",
+            digits=3,
+        ),
+        _row(
+            "AC-sample time slope k [1/µs], 0–250 PE",
+            k,
+            TIMING_DECAY,
+            f"Ours ± {dk:.3f} (0–60 PE: {k60:.3f} ± {dk60:.3f}); flat rejected by Δχ² = "
+            f"{dchi2:.1f}: the SSB passes the same timing efficiency",
+            digits=3,
+        ),
+        _row(
+            "C/AC events, 60–250 PE (τ check)",
+            ratio,
+            EXPOSURE_RATIO,
+            f"Ours ± {d_ratio:.3f}; no CEvNS there, BRN only raise C: consistent with τ = 1 "
+            "(`CsI2021Settings.ac_exposure_ratio`)",
+        ),
+        _row(
+            "LAr SM CEvNS events (prediction)",
+            lar["counts"]["cevns_nominal"],
+            LAR_SM,
+            "LAr normalisation is the LAr 2020 work of issue 10 (another branch)",
+        ),
+        _row(
+            "LAr fitted CEvNS events",
+            lar["counts"]["cevns"],
+            LAR_FIT,
+            "Default LAr likelihood (3D energy × F90 × time); see the LAr work of issue 10",
+        ),
+    ]
+    gof = [
+        f"| {m} | {f['chi2_min']:.2f} | {f['ndof']} | {f['chi2_per_dof']:.3f} | "
+        f"{f['p_value']:.3f} | {f['counts']['cevns']:.1f} | {f['counts']['ssb']:.1f} |"
+        for m, f in fits.items()
+    ]
+    lines = [
+        "# Validation against published numbers",
+        "",
+        "Generated by `python -m cevnsfast.validation` (cevnsfast/validation/report.py); do not",
+        "edit by hand. Our numbers come from the shipped specs, tables and the COHERENT data",
+        'releases; published numbers carry their source, and "(unverified)" where we could not',
+        "check the paper's text here. Difference in units of the published 1σ.",
+        "",
+        "| quantity | ours | published | ours − published | source | why |",
+        "|---|---|---|---|---|---|",
+        *rows,
+        "",
+        f"Neutron rms radius of CsI (one radius for Cs and I, point-neutron): ours "
+        f"{rn:.2f} fm, 1σ [{rn_lo:.2f}, {rn_hi:.2f}] fm. Published CsI 2021 values (e.g. Atzori "
+        "Corona et al., arXiv:2303.09360) were not retrieved here: no comparison made.",
+        "Published NSI ranges: not compared (not retrieved).",
+        "",
+        "## CsI 2021 SM fit by steady-state-background model",
+        "",
+        "`CsI2021Settings.ssb_model` (default `flat_time`). ndof = bins − free parameters; with",
+        "`ac_measurement` the 9 AC totals are measurements and the 9 SSB normalisations free.",
+        "",
+        "| SSB model | χ²_min | ndof | χ²/dof | p-value | fitted CEvNS | fitted SSB |",
+        "|---|---|---|---|---|---|---|",
+        *gof,
+        "",
+        f"LAr 2020 (default likelihood): χ²_min = {lar['chi2_min']:.1f}, ndof = {lar['ndof']}, "
+        f"χ²/dof = {lar['chi2_per_dof']:.3f}, p-value = {lar['p_value']:.3f}.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+_NORMALISATION_TEXT = """\
+# CsI 2021: normalisation budget of the SM prediction
+
+Generated by `python -m cevnsfast.validation` (cevnsfast/validation/budget.py); do not edit
+by hand. Each line changes one input of the shipped `csi2021` spec and recomputes the SM
+CEvNS count by direct integration (`physics.direct`, the twin of the table path):
+effect = N(alternative)/N(shipped) − 1. Nothing is fitted.
+
+- Shipped SM prediction: **{nominal:.1f}** events (before issue 10: {old:.1f}).
+- COHERENT (arXiv:2110.07730): 341 ± 11 (th) ± 42 (exp); issue 10 target ±5 %: [{low:.0f},
+  {high:.0f}].
+- With COHERENT's radiatively corrected couplings as well (not the engine default):
+  **{radiative:.1f}**.
+
+| factor | ours (source) | alternative (source) | SM events | effect |
+|---|---|---|---|---|
+{table}
+
+## What was changed, and why
+
+- **Form-factor radius.** COHERENT's own CEvNS rate code (github.com/schol/dukecevns,
+  `FormFactor.cc`, `Klein::FFval`) uses Klein–Nystrand with R_A = 1.2 A^1/3 fm and a_k from
+  its configuration (0.7 fm in its example configurations). The 1.23 A^1/3 fm shipped before
+  was tagged [assumed] (it is, e.g., MARLEY's default). The csi2021 spec now sets
+  `physics.form_factor_params = {{r0_fm = 1.2, ak_fm = 0.7}}`; the other detectors keep 1.23
+  until their owners decide (their reference analyses are not COHERENT's own).
+
+## What is not changed, and why
+
+- **SM couplings.** COHERENT's code uses g_V^p = 0.0298, g_V^n = −0.5117 (PDG 2015 after
+  Erler, radiative corrections; `xscns.cc`). The engine's SM weak charge is tree level,
+  Q_V = (1/2 − 2 sin²θ_W) Z − N/2, shared by every model (weak-mixing-angle scans, charge
+  radius, mediators). The effect is computed exactly here as a flavour-diagonal vector NSI (a
+  universal shift of g_V^p and g_V^n is one; budget.py docstring) and equals the per-nucleus
+  (Q_V^rad/Q_V^tree)² (tests). Adopting it is an engine-wide physics decision for the lead.
+- **Helm vs Klein–Nystrand.** Helm with the Lewin–Smith radius gives {helm:+.1f} % but is not
+  the form the collaboration's analysis is followed with (arXiv:2402.16953 Sec. II uses
+  Klein–Nystrand "following the COHERENT collaboration").
+- **Timing efficiency and 6 µs window.** Both belong to COHERENT's selection: the AC sample
+  itself falls in time like ε_T (docs/validation.md), so a prediction after cuts includes
+  them. Dropping either would raise the count by 5–7 % without a physical reason.
+- **Detection efficiency and quenching.** The release's nominal rows; their ±1σ rows move
+  the count by about ±10 % and ±1 %: COHERENT's ±42 (exp) is dominated by such terms.
+- **Light yield.** The release's smearing fixes the mean PE per keVee (a = 0.0749/E_ee, so
+  1/0.0749 = 13.35 PE/keVee); the +1 % line varies both together.
+- **Arrival times.** Modelled (proton pulse of the LAr release, π and μ lifetimes): the
+  release's flux file is not public here. Our best-fit timing shift moves the count by less
+  than 1 %.
+
+## Conclusion
+
+With public inputs and the collaboration's own conventions the engine gives {nominal:.1f},
+and {radiative:.1f} with COHERENT's radiative couplings, against 341 ± 43. The remaining few
+per cent lie within the efficiency, quenching and flux systematics (about ±10 %, ±1 % and
+±10 %), which the public release does not let us pin down further. The shipped value is
+{gap:+.1f} % from 341: just outside the ±5 % target, inside COHERENT's own 1σ.
+"""
+
+
+def normalisation_markdown() -> str:
+    """The text of docs/normalisation.md."""
+    from cevnsfast.validation.budget import COHERENT_SM, budget, with_radiative_couplings
+
+    nominal, lines = budget()
+    by_name = {ln.factor.name: ln for ln in lines}
+    table = "\n".join(
+        f"| {ln.factor.name} | {ln.factor.ours} | {ln.factor.alternative} | "
+        f"{ln.count:.1f} | {100 * ln.effect:+.2f} % |"
+        for ln in lines
+    )
+    return _NORMALISATION_TEXT.format(
+        nominal=nominal,
+        old=by_name["form factor radius"].count,
+        low=0.95 * COHERENT_SM[0],
+        high=1.05 * COHERENT_SM[0],
+        radiative=with_radiative_couplings(),
+        table=table,
+        helm=100 * by_name["form factor model"].effect,
+        gap=100 * (nominal / COHERENT_SM[0] - 1),
+    )
