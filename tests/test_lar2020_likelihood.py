@@ -496,3 +496,21 @@ def test_moving_the_data_dir_keeps_the_hash(curve_spec, tmp_path, monkeypatch):
     after = load_spec(spec_path)
     assert after.canonical_json() == before
     assert Path(after.efficiency["path"]) == moved / "release" / "eff.txt"
+
+
+@needs_lar
+@pytest.mark.parametrize("name", ["lar2020", "lar2020_3d"])
+def test_model_experiment_keeps_the_release_template(name, tables_dir):
+    """A scenario's model table plugged into LAr 2020 (``likelihood.models``) is reweighted to
+    the same engine SM: at the SM point of the weak-mixing-angle scan the prediction is the
+    release's 128 events and χ² equals the plain experiment's."""
+    from cevnsfast.constants import SIN2_THETA_W_DEFAULT
+    from cevnsfast.likelihood.models import model_experiment
+    from cevnsfast.likelihood.registry import experiment
+
+    fit = model_experiment(name, "weak_mixing_angle", tables_dir=tables_dir).fit(
+        {"sin2_theta_w": SIN2_THETA_W_DEFAULT}
+    )
+    plain = experiment(name, (), tables_dir=tables_dir).fit()
+    assert fit.counts["cevns_nominal"] == pytest.approx(128.0, abs=1e-4)
+    assert fit.chi2_min == pytest.approx(plain.chi2_min, rel=1e-9, abs=0)
