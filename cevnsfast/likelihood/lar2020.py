@@ -6,15 +6,22 @@ nuisance treatment of De Romeri et al. (arXiv:2211.11905):
     N_th = (1+α0) S(ε; θ_t, θ_F90) + (1+α1) B_pBRN + (1+α2) B_dBRN + (1+α3) B_SS
            + Σ_k θ_k ΔB_k                                   (k: BRN energy, timing mean, width)
 
-**Bins: the release's 3D grid**, 12 energy (10 keVee) × 8 F90 × 10 time (0.5 µs) = 960 bins
-(``cevnsfast.data.lar2020.analysis_projection``, whose docstring argues the choice: it is
-COHERENT's own fit grid, and F90 separates the nuclear-recoil signal from the ³⁹Ar-dominated
-steady-state background). The engine predicts CEvNS on energy × time (the ``lar2020`` table:
-spec ``build_tables/detectors/lar2020.toml``, every value from ``LArParametersAnlA.yaml``) and
-lifts it to F90 with P(F90 bin | energy bin) of the release CEvNS PDF. The lift is exact for
-the release's own CEvNS PDF (its F90 shape factorises in time) and, for a new-physics signal,
-assumes that the F90 of a nuclear recoil depends on its energy only. ``projection =
-"energy_time"`` (120 bins, F90 summed) is offered as a cheaper, weaker alternative.
+**Bins (``LAr2020Settings.projection``).** Default ``"energy_time"`` (experiment ``lar2020``):
+the release's 3D tables summed over F90, 12 energy (10 keVee) × 10 time (0.5 µs) = 120 bins,
+the binning of the published phenomenology on these data (De Romeri et al., JHEP 04 (2023)
+035, arXiv:2211.11905). ``"energy_f90_time"`` (experiment ``lar2020_3d``): COHERENT's own 3D
+fit grid, 960 bins (``cevnsfast.data.lar2020.analysis_projection`` argues its strengths: F90
+separates the nuclear-recoil signal from the ³⁹Ar-dominated steady-state background). The
+engine predicts CEvNS on energy × time (the ``lar2020`` table: spec
+``build_tables/detectors/lar2020.toml``, every value from the release) and, in 3D, lifts it to
+F90 with P(F90 bin | energy bin) of the release CEvNS PDF. The lift is exact for the release's
+own CEvNS PDF (its F90 shape factorises in time) and, for a new-physics signal, assumes that
+the F90 of a nuclear recoil depends on its energy only.
+
+**SM template (``LAr2020Settings.cevns_template``).** Default ``"release"``: the SM signal is
+the release's CEvNS PDF (128 events), reweighted per (energy, time) bin by the engine's
+new-physics / SM ratio (``template_weights``), so the SM prediction is COHERENT's own;
+``"engine"``: the engine's own prediction (116.6 events; docs/normalisation-lar.md).
 
 **Signal nuisances.** α0: CEvNS normalisation, prior 17/128 = 13.3 % (the YAML's predicted
 128 ± 17, led by the 10 % flux uncertainty, 0.09 ± 0.009 ν/flavour/POT). The released CEvNS
