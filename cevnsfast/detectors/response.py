@@ -127,7 +127,8 @@ class Response:
 
     def efficiency_curve(self) -> tuple[np.ndarray, np.ndarray]:
         """(x, A) nodes of a ``curve_file`` efficiency; A(x) interpolates them linearly and is
-        held at the end values outside (as ``cevnsfast.data.lar2020.LAr2020Data.efficiency``).
+        held at the end values outside (as ``cevnsfast.data.lar2020.LAr2020Data.efficiency``)
+        and zero beyond the spec's ``zero_below`` / ``zero_above`` cuts.
 
         Read on first use. A missing file raises ``SpecInputMissing`` naming the path and the
         data-dir settings; a file whose content changed since the spec was loaded, or a
