@@ -3,7 +3,7 @@ Poisson measurement, and the raw-AC template kept for comparison (issue 10)."""
 
 import numpy as np
 import pytest
-from releases import CSI_RELEASE, needs_csi
+from releases import CSI_RELEASE
 from scipy.integrate import quad
 
 from cevnsfast.data import csi2021 as csi
@@ -60,7 +60,6 @@ def test_unknown_ssb_model_is_refused():
 # --- the real release ----------------------------------------------------------------------
 
 
-@needs_csi
 def test_default_ssb_keeps_the_ac_totals_per_pe_bin():
     data = csi.load_csi2021()
     assert data.ssb_model == "flat_time"
@@ -72,7 +71,6 @@ def test_default_ssb_keeps_the_ac_totals_per_pe_bin():
     np.testing.assert_array_equal(raw.ssb, data.ac)
 
 
-@needs_csi
 def test_ac_sample_falls_with_time_as_the_timing_efficiency():
     """The AC sample (0–250 PE, all released events) is not flat in time: a flat shape is
     disfavoured by Δχ² > 9 against the ε_T shape, which itself fits (deviance ≈ dof)."""
@@ -104,7 +102,6 @@ def _bin_deviance(exp) -> np.ndarray:
     return 2 * (mu - n + log_term)
 
 
-@needs_csi
 def test_named_bins_no_longer_dominate(fits):
     """Issue 10: with the raw AC template [40–50 PE, 0.25–0.375 µs] adds ≈ 10 to χ² and
     [0–8 PE, 4–6 µs] ≈ 6.5. Flat in time the first is an ordinary bin; the second keeps a real
@@ -119,7 +116,6 @@ def test_named_bins_no_longer_dominate(fits):
     assert fits["flat_time"].fit().chi2_min < fits["raw_ac"].fit().chi2_min - 10
 
 
-@needs_csi
 def test_ac_measurement_agrees_with_flat_time_within_ac_statistics(fits):
     """The fitted CEvNS count and SSB total of the two models differ by less than the spread
     that the AC Poisson statistics alone cause in the flat-time fit (toy AC samples)."""
@@ -146,7 +142,6 @@ def test_ac_measurement_agrees_with_flat_time_within_ac_statistics(fits):
     assert abs(r_acm.chi2_min - r_flat.chi2_min) < 9  # 9 extra free normalisations at most
 
 
-@needs_csi
 def test_cli_fit_reports_goodness_of_fit_per_ssb_model():
     import json
 

@@ -263,6 +263,39 @@ def test_analysis_projection_energy_time(real):
         lar.analysis_projection(real, "energy")
 
 
+def test_energy_time_projection_totals_equal_the_release(real):
+    """The energy × time projection keeps every component's total, per energy and per time
+    bin (sums over F90 only), and its marginals are the release's own 1D projections: the
+    CEvNS column of energydata1d.txt / timingdata1d.txt is the projected CEvNS PDF × one
+    constant (best fit / prediction = 159.5 / 128), the SS-subtracted data are the projected
+    data − SS PDF × 3131.75 / 3154 (the files print 5–6 digits: rtol 1e-4)."""
+    full = lar.analysis_projection(real, "energy_f90_time")
+    et = lar.analysis_projection(real, "energy_time")
+    np.testing.assert_array_equal(et.observed_counts, full.observed_counts.sum(axis=1))
+    assert et.observed_counts.sum() == real.observed_counts.sum() == 3752
+    pairs = [(et.cevns_release_counts, full.cevns_release_counts)]
+    pairs += [(et.background_counts[b], full.background_counts[b]) for b in lar.BACKGROUNDS]
+    pairs += [(v, full.background_variants["brn_prompt"][k])
+              for k, v in et.background_variants["brn_prompt"].items()]  # fmt: skip
+    pairs += [(v, full.cevns_release_variants[k]) for k, v in et.cevns_release_variants.items()]
+    for two, three in pairs:
+        np.testing.assert_allclose(two, three.sum(axis=1), rtol=1e-12, atol=1e-12)
+    predicted = real.params.predicted
+    assert et.cevns_release_counts.sum() == pytest.approx(predicted["cevns"].counts, abs=1e-6)
+    for b in lar.BACKGROUNDS:
+        assert et.background_counts[b].sum() == pytest.approx(predicted[b].counts, abs=1e-6)
+    for axis, other in (("energy", 1), ("time", 0)):
+        p = real.projections_1d[axis]
+        cevns = et.cevns_release_counts.sum(axis=other)
+        on = cevns > 0
+        scale = p.cevns_fit_counts[on] / cevns[on]
+        np.testing.assert_allclose(scale, scale[0], rtol=1e-4)
+        assert scale[0] == pytest.approx(159.5 / 128, rel=1e-3)
+        ss = et.background_counts["ss"].sum(axis=other) * 3131.75 / 3154
+        subtracted = et.observed_counts.sum(axis=other) - ss
+        np.testing.assert_allclose(subtracted, p.ss_subtracted_counts, rtol=1e-4, atol=0.02)
+
+
 # --- synthetic release -----------------------------------------------------------------------
 
 E_C = (5.0, 15.0)

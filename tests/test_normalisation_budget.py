@@ -5,14 +5,11 @@ import re
 
 import numpy as np
 import pytest
-from releases import needs_csi
 
 from cevnsfast.detectors.detector import Detector
 from cevnsfast.paths import source_checkout_root
 from cevnsfast.physics.flux import FLUX_COMPONENTS
 from cevnsfast.physics.timing import time_bin_weights
-
-pytestmark = needs_csi
 
 
 @pytest.fixture(scope="module")

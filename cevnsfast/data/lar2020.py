@@ -720,8 +720,12 @@ def analysis_projection(
 ) -> LArAnalysis:
     """Observed counts and expected backgrounds for a binned Poisson likelihood.
 
-    **Choice: the release's full 3D grid** (``projection="energy_f90_time"``, 12 energy ×
-    8 F90 × 10 time bins), with F90 kept rather than summed. Reasons:
+    Two projections; the likelihood's default is energy × time (``LAr2020Settings``: the
+    binning of the published phenomenology, De Romeri et al., arXiv:2211.11905), the 3D grid
+    is experiment ``lar2020_3d``.
+
+    **The release's full 3D grid** (``projection="energy_f90_time"``, the default here, 12
+    energy × 8 F90 × 10 time bins), with F90 kept rather than summed. Its strengths:
 
     - it is the binning of COHERENT's own 3D fit, whose results the YAML quotes, so the
       release's backgrounds, systematic variants and normalisations are used as intended;
@@ -743,8 +747,10 @@ def analysis_projection(
       release CEvNS shape to the observed 3D counts with the backgrounds at their best-fit
       normalisations gives ≈ 160 CEvNS events, reproducing the release's 159 ± 43.
 
-    ``projection="energy_time"`` sums F90 over the whole released region (every event of the
-    release is already inside COHERENT's 0.5–0.9 nuclear-recoil band) for a cheaper, weaker fit.
+    ``projection="energy_time"`` sums every 3D table (data, PDFs, variants) over F90, the
+    whole released region (every event of the release is already inside COHERENT's 0.5–0.9
+    nuclear-recoil band): 120 bins, cheaper and weaker; its totals per energy and time bin are
+    the 3D ones, and its marginals are the release's 1D projections.
 
     Backgrounds are the release PDFs rescaled so each sums to the YAML *predicted*
     normalisation (prompt BRN 497 ± 160, delayed BRN 33 ± 33, SS 3154 ± 25; the SS PDF itself

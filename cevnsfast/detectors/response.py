@@ -105,7 +105,8 @@ class Response:
         else:
             a, b, c, d = (self.efficiency_coefficients[k] for k in "abcd")
             value = np.clip(a / (1.0 + np.exp(-b * (x + self.e["shift"] - c))) + d, 0.0, None)
-        return np.where(x >= self.e["zero_below"], value, 0.0)
+        inside = (x >= self.e["zero_below"]) & (x <= self.e.get("zero_above", np.inf))
+        return np.where(inside, value, 0.0)
 
     def _interpolated_coefficients(self, s: float) -> dict[str, float] | None:
         """Logistic coefficients at α6 = s: the quadratic in s through the −1σ, nominal and
@@ -126,7 +127,8 @@ class Response:
 
     def efficiency_curve(self) -> tuple[np.ndarray, np.ndarray]:
         """(x, A) nodes of a ``curve_file`` efficiency; A(x) interpolates them linearly and is
-        held at the end values outside (as ``cevnsfast.data.lar2020.LAr2020Data.efficiency``).
+        held at the end values outside (as ``cevnsfast.data.lar2020.LAr2020Data.efficiency``)
+        and zero beyond the spec's ``zero_below`` / ``zero_above`` cuts.
 
         Read on first use. A missing file raises ``SpecInputMissing`` naming the path and the
         data-dir settings; a file whose content changed since the spec was loaded, or a
@@ -141,6 +143,8 @@ class Response:
         """Points where A(x) is not smooth: the hard cut, the zero of a logistic with d < 0,
         every node of a tabulated (piecewise-linear) curve."""
         kinks = [self.e["zero_below"]] if self.e["zero_below"] > 0 else []
+        if np.isfinite(self.e.get("zero_above", np.inf)):
+            kinks.append(self.e["zero_above"])
         if self.e["model"] == "logistic":
             a, b, c, d = (self.efficiency_coefficients[k] for k in "abcd")
             if d < 0 < a + d:

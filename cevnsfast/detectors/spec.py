@@ -77,9 +77,19 @@ MODEL_KEYS: dict[str, dict[str, tuple[str, ...]]] = {
         "gaussian": ("s0", "s1", "s2"),
     },
     "response.efficiency": {
-        "constant": ("value", "zero_below"),
-        "logistic": ("a", "b", "c", "d", "shift", "plus1sigma", "minus1sigma", "zero_below"),
-        "curve_file": ("file", "columns", "zero_below"),
+        "constant": ("value", "zero_below", "zero_above"),
+        "logistic": (
+            "a",
+            "b",
+            "c",
+            "d",
+            "shift",
+            "plus1sigma",
+            "minus1sigma",
+            "zero_below",
+            "zero_above",
+        ),
+        "curve_file": ("file", "columns", "zero_below", "zero_above"),
     },
 }
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
@@ -519,6 +529,9 @@ def _efficiency(r: _Reader) -> dict[str, Any]:
                 raise r.fail(p, "needs both plus1sigma and minus1sigma, or neither")
             e["variants"] = {v: {k: r.number(f"{p}.{v}.{k}") for k in "abcd"} for v in variants}
     e["zero_below"] = r.number(f"{p}.zero_below", 0.0, 1e6, default=0.0)
+    # the end of the analysis region (e.g. LAr 2020: 40 keVee, where its efficiency file ends)
+    if "zero_above" in r.get(p):
+        e["zero_above"] = r.number(f"{p}.zero_above", e["zero_below"], 1e6, lo_open=True)
     return e
 
 

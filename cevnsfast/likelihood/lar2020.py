@@ -6,15 +6,22 @@ nuisance treatment of De Romeri et al. (arXiv:2211.11905):
     N_th = (1+α0) S(ε; θ_t, θ_F90) + (1+α1) B_pBRN + (1+α2) B_dBRN + (1+α3) B_SS
            + Σ_k θ_k ΔB_k                                   (k: BRN energy, timing mean, width)
 
-**Bins: the release's 3D grid**, 12 energy (10 keVee) × 8 F90 × 10 time (0.5 µs) = 960 bins
-(``cevnsfast.data.lar2020.analysis_projection``, whose docstring argues the choice: it is
-COHERENT's own fit grid, and F90 separates the nuclear-recoil signal from the ³⁹Ar-dominated
-steady-state background). The engine predicts CEvNS on energy × time (the ``lar2020`` table:
-spec ``build_tables/detectors/lar2020.toml``, every value from ``LArParametersAnlA.yaml``) and
-lifts it to F90 with P(F90 bin | energy bin) of the release CEvNS PDF. The lift is exact for
-the release's own CEvNS PDF (its F90 shape factorises in time) and, for a new-physics signal,
-assumes that the F90 of a nuclear recoil depends on its energy only. ``projection =
-"energy_time"`` (120 bins, F90 summed) is offered as a cheaper, weaker alternative.
+**Bins (``LAr2020Settings.projection``).** Default ``"energy_time"`` (experiment ``lar2020``):
+the release's 3D tables summed over F90, 12 energy (10 keVee) × 10 time (0.5 µs) = 120 bins,
+the binning of the published phenomenology on these data (De Romeri et al., JHEP 04 (2023)
+035, arXiv:2211.11905). ``"energy_f90_time"`` (experiment ``lar2020_3d``): COHERENT's own 3D
+fit grid, 960 bins (``cevnsfast.data.lar2020.analysis_projection`` argues its strengths: F90
+separates the nuclear-recoil signal from the ³⁹Ar-dominated steady-state background). The
+engine predicts CEvNS on energy × time (the ``lar2020`` table: spec
+``build_tables/detectors/lar2020.toml``, every value from the release) and, in 3D, lifts it to
+F90 with P(F90 bin | energy bin) of the release CEvNS PDF. The lift is exact for the release's
+own CEvNS PDF (its F90 shape factorises in time) and, for a new-physics signal, assumes that
+the F90 of a nuclear recoil depends on its energy only.
+
+**SM template (``LAr2020Settings.cevns_template``).** Default ``"release"``: the SM signal is
+the release's CEvNS PDF (128 events), reweighted per (energy, time) bin by the engine's
+new-physics / SM ratio (``template_weights``), so the SM prediction is COHERENT's own;
+``"engine"``: the engine's own prediction (116.6 events; docs/normalisation-lar.md).
 
 **Signal nuisances.** α0: CEvNS normalisation, prior 17/128 = 13.3 % (the YAML's predicted
 128 ± 17, led by the 10 % flux uncertainty, 0.09 ± 0.009 ν/flavour/POT). The released CEvNS
@@ -91,6 +98,40 @@ morph of the SM signal is then within 0.002 events per bin for |θ| ≤ 1 and 0.
 (``tests/test_lar2020_likelihood.py``), far below the Poisson error of those bins."""
 
 
+PROJECTIONS = ("energy_time", "energy_f90_time")
+CEVNS_TEMPLATES = ("release", "engine")
+
+TEMPLATE_MIN_FRACTION = 1e-9
+"""An (energy, time) bin takes the per-bin ratio only if the engine's SM puts at least this
+fraction of its total there; elsewhere (≥ 40 keVee, where the engine's acceptance is zero and
+the release's PDF holds 0.078 events) the release's counts scale with the total ratio."""
+
+
+def template_weights(
+    release_counts: np.ndarray, engine_sm_counts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(w, f) of the release-template reweighting S'_b = w_b S_b + f_b Σ_b' S_b'.
+
+    S_b is the engine's prediction in (energy, time) bin b at any couplings, R_b the release's
+    CEvNS PDF (at its predicted normalisation) summed over F90, S⁰_b the engine's SM. Where the
+    engine's SM is populated, w_b = R_b / S⁰_b and f_b = 0, so S'_b = R_b · S_b / S⁰_b: the
+    release's SM times the engine's new-physics/SM ratio in that bin (reweighting, as a
+    Monte-Carlo template is reweighted). Elsewhere w_b = 0 and f_b = R_b / Σ S⁰: the release's
+    counts times the engine's ratio of totals. At the SM, S' = R exactly.
+    """
+    r = np.asarray(release_counts, dtype=float).ravel()
+    s0 = np.asarray(engine_sm_counts, dtype=float).ravel()
+    if r.shape != s0.shape:
+        raise ValueError(f"release template has {r.size} bins, the engine {s0.size}")
+    total = s0.sum()
+    if not total > 0:
+        raise ValueError("the engine's SM prediction is empty: nothing to reweight")
+    populated = s0 > TEMPLATE_MIN_FRACTION * total
+    w = np.divide(r, s0, out=np.zeros_like(r), where=populated)
+    f = np.where(populated, 0.0, r / total)
+    return np.ascontiguousarray(w), np.ascontiguousarray(f)
+
+
 RATIO_FLOOR = 1e-6
 """Floor on the F90 variant/nominal ratios (the exponential morph needs r > 0; the release's
 smallest is 0.035)."""
@@ -104,9 +145,28 @@ class LAr2020Settings:
     as in COHERENT's own fit (159 ± 43). ``sigma_time_shift_us``: beam-timing prior (YAML:
     200 ns). Background priors are always the YAML's predicted uncertainties.
     ``brn_shape_range`` is L of the module docstring.
+
+    ``projection``: ``"energy_time"`` (default, 120 bins: the binning of the published
+    phenomenology on these data, De Romeri et al., JHEP 04 (2023) 035, arXiv:2211.11905) or
+    ``"energy_f90_time"`` (960 bins, COHERENT's own 3D grid; experiment name ``lar2020_3d``).
+    ``cevns_template``: ``"release"`` (default: the SM signal is the release's CEvNS PDF at its
+    predicted 128 events, and the engine supplies the new-physics ratio per bin,
+    ``template_weights``) or ``"engine"`` (the engine's own SM prediction, 116.6 events).
     """
 
-    projection: str = "energy_f90_time"
+    def __post_init__(self):
+        if self.projection not in PROJECTIONS:
+            raise ValueError(
+                f"projection must be one of {', '.join(PROJECTIONS)}, not {self.projection!r}"
+            )
+        if self.cevns_template not in CEVNS_TEMPLATES:
+            raise ValueError(
+                f"cevns_template must be one of {', '.join(CEVNS_TEMPLATES)}, "
+                f"not {self.cevns_template!r}"
+            )
+
+    projection: str = "energy_time"
+    cevns_template: str = "release"
     sigma_cevns: float | None = None
     sigma_time_shift_us: float | None = None
     sigma_f90: float = 1.0
@@ -163,14 +223,26 @@ def _lift_into(sig_et, p_f, n_t, out):
 
 
 @nb.njit(cache=True, nogil=True)
-def _signal_inputs(tensor, time_tensors, n_time_grid, p_f, f90_factor, n_t, x, sig0, shape_grid):
+def _reweight(s_et, w, f):
+    """s ← w s + f Σ s in place (``template_weights``; w = 1, f = 0 for the engine's own)."""
+    total = s_et.sum()
+    for b in range(s_et.shape[0]):
+        s_et[b] = w[b] * s_et[b] + f[b] * total
+
+
+@nb.njit(cache=True, nogil=True)
+def _signal_inputs(
+    tensor, time_tensors, n_time_grid, w, f, p_f, f90_factor, n_t, x, sig0, shape_grid
+):
     """Lifted nominal signal ``sig0`` and the shape grids [time shift, F90] at couplings x."""
     n_et = tensor.shape[2]
     s_et = np.empty(n_et)
     quadratic_form_into(tensor, x, s_et)
+    _reweight(s_et, w, f)
     _lift_into(s_et, p_f, n_t, sig0)
     for g in range(n_time_grid):
         quadratic_form_into(time_tensors[g], x, s_et)
+        _reweight(s_et, w, f)
         _lift_into(s_et, p_f, n_t, shape_grid[0, g])
     n_e, n_f = p_f.shape
     for g in range(f90_factor.shape[0]):
@@ -188,6 +260,8 @@ def _chi2_point(
     tensor,
     time_tensors,
     n_time_grid,
+    w,
+    f,
     p_f,
     f90_factor,
     n_t,
@@ -203,7 +277,9 @@ def _chi2_point(
     n_bins = observed.shape[0]
     sig0 = np.empty(n_bins)
     shape_grid = np.empty((2, grid_values.shape[1], n_bins))  # padding rows are never read
-    _signal_inputs(tensor, time_tensors, n_time_grid, p_f, f90_factor, n_t, x, sig0, shape_grid)
+    _signal_inputs(
+        tensor, time_tensors, n_time_grid, w, f, p_f, f90_factor, n_t, x, sig0, shape_grid
+    )
     return profile_poisson(
         observed,
         sig0,
@@ -230,8 +306,11 @@ class LAr2020(Experiment):
         data_dir: Path | None = None,
         tables_dir: Path | None = None,
         settings: LAr2020Settings = LAr2020Settings(),
+        name: str | None = None,
     ):
         self.settings = settings
+        if name is not None:
+            self.name = name
         self.predictor = RatePredictor("lar2020", list(couplings), directory=tables_dir)
         self.coupling_names = self.predictor.coupling_names
         if tuple(self.predictor.nuisance_axes) != SHAPE_AXES:
@@ -245,6 +324,7 @@ class LAr2020(Experiment):
         self.shape = a.shape
         self.observed = np.ascontiguousarray(a.observed_counts.ravel(), dtype=float)
         self._set_lift()
+        self._set_template()
         self._set_backgrounds()
         self._set_priors()
         self.x0 = self._warm_start()
@@ -287,6 +367,25 @@ class LAr2020(Experiment):
         self.f90_factor = np.ascontiguousarray(
             np.stack([code4_morph(*ratios, th) for th in F90_GRID])
         )
+
+    def _set_template(self) -> None:
+        """Reweighting (w, f) of the SM template (``template_weights``), from the predictor
+        this experiment is built with: a model predictor plugged in later
+        (``likelihood.models``) keeps them, so its ratio is to this engine SM."""
+        n = self.predictor.n_bins
+        self.engine_sm_counts = np.asarray(self.predictor.counts(), dtype=float)
+        if self.settings.cevns_template == "engine":
+            self.template_w, self.template_f = np.ones(n), np.zeros(n)
+            return
+        release = self.analysis.cevns_release_counts
+        release_et = release if release.ndim == 2 else release.sum(axis=1)
+        self.template_w, self.template_f = template_weights(release_et, self.engine_sm_counts)
+
+    def signal_counts(self, values=None) -> np.ndarray:
+        """The SM-template signal per (energy, time) bin at nominal nuisances (flattened,
+        energy-major): the engine's prediction, reweighted as ``cevns_template`` says."""
+        s = np.asarray(self.predictor.counts(values), dtype=float)
+        return self.template_w * s + self.template_f * s.sum()
 
     def _set_backgrounds(self) -> None:
         a, L = self.analysis, self.settings.brn_shape_range
@@ -346,6 +445,8 @@ class LAr2020(Experiment):
             p.tensor,
             self.time_tensors,
             self.n_time_grid,
+            self.template_w,
+            self.template_f,
             self.p_f90,
             self.f90_factor,
             self.n_time,
@@ -461,7 +562,7 @@ class LAr2020(Experiment):
         chi2, params, ok = self.profile(values)
         parts = self.fitted_counts(values)
         counts = {k: float(v.sum()) for k, v in parts.items()}
-        counts["cevns_nominal"] = float(self.predictor.counts(values).sum())
+        counts["cevns_nominal"] = float(self.signal_counts(values).sum())
         free = int(np.isinf(self.sigma_cevns)) + int(np.isinf(self.sigma_shape).sum())
         return FitResult(
             experiment=self.name,
@@ -476,6 +577,8 @@ class LAr2020(Experiment):
     def describe(self) -> dict:
         return {
             "settings": asdict(self.settings),
+            "cevns_sm_counts": float(self.signal_counts().sum()),
+            "cevns_engine_sm_counts": float(self.engine_sm_counts.sum()),
             "bins": int(self.observed.size),
             "sigma_cevns": float(self.sigma_cevns),
             "sigma_time_shift_us": float(self.sigma_time_us),

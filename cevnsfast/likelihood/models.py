@@ -526,8 +526,12 @@ def model_experiment(
                 f"experiment {name!r} does not take its signal from a RatePredictor "
                 "(``.predictor``): model tables cannot be plugged into it"
             )
-        part.predictor = ModelPredictor(
-            name, model, list(sc.couplings), tables_dir, rebuild_stale=rebuild_stale
+        part.predictor = ModelPredictor(  # the detector's table (lar2020_3d reads lar2020)
+            part.predictor.detector,
+            model,
+            list(sc.couplings),
+            tables_dir,
+            rebuild_stale=rebuild_stale,
         )
         part.coupling_names = part.predictor.coupling_names
         _rebind(part)

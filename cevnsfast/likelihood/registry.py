@@ -7,7 +7,11 @@ from pathlib import Path
 
 from cevnsfast.likelihood.base import Combined, Experiment, ParameterSubset
 
-REAL_DATA = ("csi2021", "lar2020")
+REAL_DATA = ("csi2021", "lar2020", "lar2020_3d")
+LAR2020_PROJECTIONS = {"lar2020": "energy_time", "lar2020_3d": "energy_f90_time"}
+"""LAr 2020 by name: energy × time (the published phenomenology's binning, De Romeri et al.,
+arXiv:2211.11905) or COHERENT's energy × F90 × time grid; both with the release's CEvNS PDF
+as the SM template (``likelihood.lar2020.LAr2020Settings``)."""
 ASIMOV = ("nai", "cryocsi")
 NSI_MODEL = "nsi"
 """The default model: contact NSI/GNI couplings ``eps_<ab>_<q><X>`` (``cevnsfast couplings``)."""
@@ -75,10 +79,11 @@ def experiment(
 
             settings = csi2021_settings or CsI2021Settings()
             parts.append(CsI2021(couplings, data_dir, tables_dir, settings))
-        elif name == "lar2020":
-            from cevnsfast.likelihood.lar2020 import LAr2020
+        elif name in LAR2020_PROJECTIONS:
+            from cevnsfast.likelihood.lar2020 import LAr2020, LAr2020Settings
 
-            parts.append(LAr2020(couplings, data_dir=data_dir, tables_dir=tables_dir))
+            settings = LAr2020Settings(projection=LAR2020_PROJECTIONS[name])
+            parts.append(LAr2020(couplings, data_dir, tables_dir, settings=settings, name=name))
         elif name in ASIMOV or name.endswith(".toml"):
             from cevnsfast.likelihood.asimov import AsimovExperiment
 
