@@ -7,7 +7,7 @@ import pytest
 from dirac_algebra import ID4, METRIC, P_L, SIGMA, dirac_bar, slash
 from releases import needs_csi
 
-from cevnsfast.constants import E_MAX_DELAYED_MEV, E_PROMPT_MEV, G_F_MEV2
+from cevnsfast.constants import E_MAX_DELAYED_MEV, E_PROMPT_MEV, G_F_MEV2, HBARC_MEV_CM
 from cevnsfast.detectors import Detector
 from cevnsfast.likelihood.models import ModelPredictor
 from cevnsfast.models.electromagnetic import CHARGE_RADIUS_PER_UNIT
@@ -224,6 +224,38 @@ def test_charge_radius_is_a_weak_mixing_shift_and_gni_vector_is_universal_nsi():
             nsi({f"eps_{a}_{q}{c}": value for a in ("ee", "mumu") for q in "ud"}),
             rtol=1e-10,
         )
+
+
+def test_millicharge_is_a_charge_radius_of_opposite_sign_at_fixed_recoil():
+    """f_Q(q²) = q_ν + q²⟨r²⟩/6 over the photon propagator 1/q², at spacelike q² = −|q|²,
+    is ⟨r²⟩/6 − q_ν/|q|² (Giunti & Studenikin RMP 87 (2015) 531): at fixed T, a millicharge
+    q_ν = x scatters exactly as a charge radius ⟨r²⟩ = −6x/|q|², |q|² = 2MT."""
+    nucleus = isotope("Cs133")
+    e = np.array([20.0, 35.0, 52.0])
+    for t_mev in (2e-3, 6e-3):  # keV-scale recoils, inside T_max for every E here
+        q2_cm2 = 2.0 * nucleus.mass_mev * t_mev / HBARC_MEV_CM**2  # |q|² in cm⁻²
+        for x in (-15.0, 7.0):  # q_ν in 10⁻⁸ e
+            r2 = -6.0 * x * 1e-8 / q2_cm2 / 1e-32  # ⟨r²⟩ in 10⁻³² cm²
+            for flavour_kw in (("q_e", "r2_e"), ("q_mu", "r2_mu")):
+                by_charge = bsm.dsigma_charge_radius_millicharge(
+                    e,
+                    t_mev,
+                    nucleus,
+                    NUMU_PROMPT if "mu" in flavour_kw[0] else NUE,
+                    **{flavour_kw[0]: x},
+                )
+                by_radius = bsm.dsigma_charge_radius_millicharge(
+                    e,
+                    t_mev,
+                    nucleus,
+                    NUMU_PROMPT if "mu" in flavour_kw[0] else NUE,
+                    **{flavour_kw[1]: r2},
+                )
+                np.testing.assert_allclose(by_charge, by_radius, rtol=1e-12)
+    # a positive charge radius lowers g_V^p − Q_ℓℓ, i.e. raises |Q_W| (Q_W < 0): more events
+    sm = bsm.dsigma_charge_radius_millicharge(e, 3e-3, nucleus, NUE)
+    assert np.all(bsm.dsigma_charge_radius_millicharge(e, 3e-3, nucleus, NUE, r2_e=10.0) > sm)
+    assert np.all(bsm.dsigma_charge_radius_millicharge(e, 3e-3, nucleus, NUE, q_e=10.0) < sm)
 
 
 def test_sterile_oscillation_averages_to_half_at_large_mass_splitting():

@@ -6,8 +6,11 @@ Talk (shared/seeds/004) and De Romeri et al., JHEP 04 (2023) 035 (arXiv:2211.119
 * magnetic moment (Vogel & Engel, PRD 39 (1989) 3378), no interference with the SM:
   dσ/dT ⊃ (π α²/m_e²)(1/T − 1/E) Z² F² |μ_να/μ_B|²  — structure M, amplitude Z μ;
 * charge radius and millicharge shift the proton coupling (Cadeddu et al., PRD 98 (2018)
-  113010): g_V^p → g_V^p − Q_ℓℓ, Q_ℓℓ = (√2πα/3G_F)⟨r²_νℓ⟩ + (2√2πα/G_F q²) q_νℓ — the
-  millicharge term is a weight 1/q² of the amplitude;
+  113010 and PRD 102 (2020) 015030): g_V^p → g_V^p − Q_ℓℓ,
+  Q_ℓℓ = (2√2πα/G_F)(⟨r²_νℓ⟩/6 − q_νℓ/|q|²), |q|² = 2MT — the neutrino charge form factor
+  f_Q(q²) = q_ν + q²⟨r²⟩/6 (Giunti & Studenikin, RMP 87 (2015) 531) over the photon
+  propagator at spacelike q² = −|q|², so millicharge and charge radius enter with opposite
+  signs; the millicharge term is a weight 1/|q|² of the amplitude;
 * transition moment ν_α → ν₄ (Brdar et al. arXiv:2007.15563; Miranda et al.
   arXiv:2109.09545): the M structure with the massive-final-state bracket and kinematics, the
   sterile mass m₄ a table axis.
@@ -54,7 +57,7 @@ CHARGE_RADIUS_PER_UNIT = (
 )
 """Q_ℓℓ per unit ⟨r²⟩ (10⁻³² cm²): √2πα/(3 G_F) ⟨r²⟩ = 0.0238 (dimensionless)."""
 MILLICHARGE_PER_UNIT_MEV2 = 2.0 * np.sqrt(2.0) * np.pi * ALPHA_EM / G_F_MEV2 * MILLICHARGE_UNIT_E
-"""Q_ℓℓ q² per unit q_ν (10⁻⁸ e): 2√2πα/G_F q_ν, in MeV²."""
+"""−Q_ℓℓ |q|² per unit q_ν (10⁻⁸ e): 2√2πα/G_F, in MeV² (Q_ℓℓ ⊃ −(2√2πα/G_F) q_ν/|q|²)."""
 
 
 def _sm_part(nucleus: Isotope, physics, n: int) -> tuple[str, np.ndarray]:
@@ -100,7 +103,8 @@ class ChargeRadiusMillicharge(Model):
         i = FLAVOUR_INDEX[component.flavour]
         sm_name, sm = _sm_part(nucleus, physics, 4)
         constant = sm + unit_vector(4, 1 + i, -nucleus.z * CHARGE_RADIUS_PER_UNIT)
-        millicharge = unit_vector(4, 3 + i, -nucleus.z * MILLICHARGE_PER_UNIT_MEV2)
+        # g_V^p − Q_ℓℓ: −Z ⟨r²⟩ term, +Z q_ν/|q|² term (opposite signs, see module doc)
+        millicharge = unit_vector(4, 3 + i, nucleus.z * MILLICHARGE_PER_UNIT_MEV2)
         return amplitude_terms("V", [(sm_name, constant), ("F/q2", millicharge)])
 
     def weight(self, name, nucleus, t_mev, axis_values, physics, radius_scale) -> np.ndarray:

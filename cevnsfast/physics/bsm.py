@@ -215,6 +215,14 @@ CHARGE_RADIUS_UNIT_CM2 = 1e-32
 MILLICHARGE_UNIT_E = 1e-8
 
 
+def millicharge_radius_shift(r2_1e32_cm2, q_1e8_e, q2_mev2) -> np.ndarray:
+    """Q_ℓℓ = (2√2πα/G_F)(⟨r²⟩/6 − q_ν/|q|²) (dimensionless; ⟨r²⟩ in 10⁻³² cm², q_ν in
+    10⁻⁸ e, |q|² in MeV²): the shift of g_V^p of ``dsigma_charge_radius_millicharge``."""
+    r2_mev2 = r2_1e32_cm2 * CHARGE_RADIUS_UNIT_CM2 / HBARC_MEV_CM**2
+    charge = q_1e8_e * MILLICHARGE_UNIT_E
+    return 2.0 * np.sqrt(2.0) * np.pi * ALPHA_EM / G_F_MEV2 * (r2_mev2 / 6.0 - charge / q2_mev2)
+
+
 def dsigma_charge_radius_millicharge(
     e,
     t,
@@ -229,17 +237,18 @@ def dsigma_charge_radius_millicharge(
     radius_scale=1.0,
     form_factor_params=None,
 ) -> np.ndarray:
-    """g_V^p → g_V^p − Q_ℓℓ with (arXiv:2211.11905 §4; Cadeddu et al. PRD 98 (2018) 113010)
+    """g_V^p → g_V^p − Q_ℓℓ with
 
-        Q_ℓℓ = (√2 π α/(3 G_F)) ⟨r²_νℓℓ⟩ + (2√2 π α/(G_F q²)) q_νℓℓ
+        Q_ℓℓ = (2√2 π α/G_F) (⟨r²_νℓℓ⟩/6 − q_νℓℓ/|q|²),   |q|² = 2MT
 
-    ⟨r²⟩ in 10⁻³² cm², q in 10⁻⁸ e, by incoming flavour (ν̄_μ as ν_μ)."""
+    from the photon exchange e² f_Q(q²)/q² with the neutrino charge form factor
+    f_Q(q²) = q_ν + q² ⟨r²⟩/6 (Giunti & Studenikin, RMP 87 (2015) 531: f_Q(0) = q_ν,
+    ⟨r²⟩ = 6 df_Q/dq²|₀) at spacelike q² = −|q|²: f_Q/q² = ⟨r²⟩/6 − q_ν/|q|², so the
+    millicharge and the charge radius enter with opposite signs (the form used by Cadeddu
+    et al., PRD 102 (2020) 015030, arXiv:2005.01645; docs/models.md §3.4). ⟨r²⟩ in
+    10⁻³² cm², q in 10⁻⁸ e, by incoming flavour (ν̄_μ as ν_μ)."""
     r2, q_nu = (r2_e, q_e) if component.flavour == "e" else (r2_mu, q_mu)
-    r2_mev2 = r2 * CHARGE_RADIUS_UNIT_CM2 / HBARC_MEV_CM**2
-    shift = np.sqrt(2.0) * np.pi * ALPHA_EM / (3.0 * G_F_MEV2) * r2_mev2
-    shift = shift + 2.0 * np.sqrt(2.0) * np.pi * ALPHA_EM / (G_F_MEV2 * _q2(t, nucleus)) * (
-        q_nu * MILLICHARGE_UNIT_E
-    )
+    shift = millicharge_radius_shift(r2, q_nu, _q2(t, nucleus))
     f = _ff(t, nucleus, form_factor_name, radius_scale, form_factor_params)
     charge = ((_gvp(sin2_theta_w) - shift) * nucleus.z - 0.5 * nucleus.n) * f
     return _vector(e, t, nucleus, charge**2)
