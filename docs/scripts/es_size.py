@@ -110,9 +110,8 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|")
     for label, value, cevns, d_cevns, es, d_es in rows:
         ratio = "—" if d_cevns == 0 else f"{d_es / abs(d_cevns):.3g}"
-        print(
-            f"| {label} | {value} | {cevns:.1f} | {d_cevns:+.2f} | {es:.3g} | {d_es:+.3g} | {ratio} |"
-        )
+        cells = [label, value, f"{cevns:.1f}", f"{d_cevns:+.2f}", f"{es:.3g}", f"{d_es:+.3g}"]
+        print("| " + " | ".join([*cells, ratio]) + " |")
 
 
 if __name__ == "__main__":
