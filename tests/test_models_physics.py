@@ -49,7 +49,8 @@ def test_heavy_scalar_tensor_and_leptoquark_are_their_contact_limits():
     """Scalar: the engine's scalar NSI/GNI with ε^{uS} = ε^{dS} = ε (κ_S = ½ both ways);
     tensor: the GNI model's C_T; S₁: ε^{dV}_{ij} = g²/(4√2 G_F m²) for i, j ∈ {e, μ}."""
     eps = 0.01
-    scalar = ModelPredictor("csi2021", get_model("light_scalar", mass_mev=HEAVY), axis_value=1e6)
+    quark_ud = get_model("light_scalar", mass_mev=HEAVY, nucleon_charges="quark_ud")
+    scalar = ModelPredictor("csi2021", quark_ud, axis_value=1e6)
     np.testing.assert_allclose(
         scalar.counts({"eps": eps}),
         nsi({f"eps_{a}_{q}S": eps for a in ("ee", "mumu") for q in "ud"}),
@@ -65,6 +66,25 @@ def test_heavy_scalar_tensor_and_leptoquark_are_their_contact_limits():
         nsi({"eps_ee_dV": 0.1, "eps_mumu_dV": 0.1, "eps_emu_dV": 0.1}),
         rtol=1e-6,
     )
+
+
+def test_light_scalar_nucleon_charges_are_the_cited_set():
+    """Default Q_φ = 15.1 Z + 14 N (Cerdeño et al. 2016): the rate's scalar part scales as
+    Q_φ² between the two charge sets, nucleus by nucleus (Ar40: one nucleus)."""
+    ar = isotope("Ar40")
+    assert bsm.light_scalar_charge(ar) == pytest.approx(15.1 * 18 + 14.0 * 22, abs=1e-12)
+    ud = bsm.light_scalar_charge(ar, "quark_ud")
+    assert 16.5 < ud / ar.a < 18.0  # the engine's u + d sum, ≈ 17.3 per nucleon
+    e, t = np.array([30.0, 45.0]), 1e-2
+    sm = bsm.dsigma_sm(e, t, ar, NUE)
+    extra = {
+        c: bsm.dsigma_light_scalar(e, t, ar, NUE, 20.0, 1e-4, nucleon_charges=c) - sm
+        for c in ("cerdeno2016", "quark_ud")
+    }
+    ratio = (bsm.light_scalar_charge(ar) / ud) ** 2
+    np.testing.assert_allclose(extra["cerdeno2016"] / extra["quark_ud"], ratio, rtol=1e-10)
+    with pytest.raises(ValueError, match="nucleon_charges"):
+        bsm.light_scalar_charge(ar, "bogus")
 
 
 def test_magnetic_moment_rate_grows_as_one_over_recoil():

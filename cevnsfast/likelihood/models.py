@@ -21,7 +21,7 @@ table and figures for ``cevnsfast reproduce``.
 """
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +30,7 @@ from cevnsfast.constants import SIN2_THETA_W_DEFAULT
 from cevnsfast.kernels import kernel_layout
 from cevnsfast.likelihood.base import Experiment, FitResult
 from cevnsfast.models.couplings import x_vector
+from cevnsfast.models.electroweak import proton_radius_floor_fm
 from cevnsfast.models.scenarios import get_model
 from cevnsfast.models.terms import Model
 from cevnsfast.profile_kernels import interp_weights
@@ -149,6 +150,34 @@ class ScanParameter:
     hi: float
     scale: str = "linear"
     label: str = ""
+    physical_lo: bool = False
+    physical_hi: bool = False
+    lo_by_experiment: tuple[tuple[str, float], ...] = ()
+
+    def for_experiment(self, experiment: str) -> "ScanParameter":
+        """This parameter with the lower end ``lo_by_experiment`` gives for ``experiment``
+        (e.g. R_n ≥ R_p of the experiment's nuclei)."""
+        lo = dict(self.lo_by_experiment).get(experiment, self.lo)
+        return replace(self, lo=lo)
+
+    def edge_tolerance(self, n: int) -> float:
+        """Half a summary-grid step (in the scan coordinate: log for log parameters)."""
+        span = np.log(self.hi / self.lo) if self.scale == "log" else self.hi - self.lo
+        return 0.5 * span / max(n - 1, 1)
+
+    def edge(self, value: float, n: int) -> str | None:
+        """ "lo"/"hi" when ``value`` lies within half a grid step of that end, else None."""
+        x, lo, hi = (
+            (np.log(value), np.log(self.lo), np.log(self.hi))
+            if self.scale == "log"
+            else (value, self.lo, self.hi)
+        )
+        tol = self.edge_tolerance(n)
+        if x - lo <= tol:
+            return "lo"
+        if hi - x <= tol:
+            return "hi"
+        return None
 
     def grid(self, n: int) -> np.ndarray:
         if self.scale == "log":
@@ -183,6 +212,10 @@ class Scenario:
     n_points: tuple[int, ...]
     combine: bool = True
     note: str = ""
+
+    def parameters_for(self, experiment: str) -> tuple[ScanParameter, ...]:
+        """The scan parameters with the ranges of ``experiment`` (``lo_by_experiment``)."""
+        return tuple(p.for_experiment(experiment) for p in self.parameters)
 
 
 def _identity(model: Model, points: np.ndarray):
@@ -225,6 +258,47 @@ def _gni_pair(a: str, b: str) -> "Scenario":
     )
 
 
+NSI_MODEL = "nsi"
+"""``Scenario.model`` of the vector-NSI pairs: the detector's own NSI tables (no model table)."""
+NSI_PAIRS = (
+    ("eps_ee_dV", "eps_ee_uV"),
+    ("eps_mumu_dV", "eps_mumu_uV"),
+    ("eps_ee_dV", "eps_mumu_dV"),
+    ("eps_ee_uV", "eps_mumu_uV"),
+    ("eps_ee_dV", "eps_emu_dV"),
+    ("eps_mumu_uV", "eps_emu_uV"),
+    ("eps_ee_dV", "eps_etau_dV"),
+    ("eps_mumu_dV", "eps_mutau_dV"),
+)
+"""The talk's eight vector-NSI pairs (after arXiv:2211.11905 §5): four flavour-universal
+(flavour-diagonal) pairs, then four with one flavour-changing coupling."""
+NSI_RANGE = (-1.0, 1.0)
+"""ε range of every NSI pair: holds both CsI/LAr degenerate solutions (the second at
+ε ≈ 2|Q_W|/(2Z + N) ≈ 0.4 for u, Q_W the SM weak charge) and the flavour-changing allowed
+band (|ε_αβ| ≲ 0.5 on CsI, arXiv:2211.11905 Fig. 6)."""
+
+
+def _nsi_label(coupling: str) -> str:
+    _, flavours, qx = coupling.split("_")
+    greek = flavours.replace("mu", "μ").replace("tau", "τ")
+    return f"ε_{greek}^{qx}"
+
+
+def _nsi_pair(a: str, b: str) -> "Scenario":
+    params = tuple(ScanParameter(c, "1", *NSI_RANGE, label=_nsi_label(c)) for c in (a, b))
+    return Scenario(
+        f"nsi_{a[4:]}__{b[4:]}",
+        NSI_MODEL,
+        f"vector NSI ({_nsi_label(a)}, {_nsi_label(b)})",
+        params,
+        (a, b),
+        _identity,
+        (0.0, 0.0),
+        (41, 41),
+        note="detector NSI tables; SM at the origin",
+    )
+
+
 def _mediator_scenario(model: str, title: str, g_range=(1e-6, 1e-2), m_range=(0.1, 1e5)):
     return Scenario(
         model,
@@ -232,7 +306,7 @@ def _mediator_scenario(model: str, title: str, g_range=(1e-6, 1e-2), m_range=(0.
         title,
         (
             ScanParameter("mass_mev", "MeV", *m_range, "log", "m"),
-            ScanParameter("g", "1", *g_range, "log", "g"),
+            ScanParameter("g", "1", *g_range, "log", "g", physical_lo=True),
         ),
         ("eps",),
         _mediator,
@@ -259,21 +333,32 @@ SCENARIOS: dict[str, Scenario] = {
             "neutron_radius",
             "neutron_radius",
             "neutron rms radius",
-            (ScanParameter("r_n_fm", "fm", 2.5, 7.0, label="R_n"),),
+            (
+                ScanParameter(
+                    "r_n_fm",
+                    "fm",
+                    proton_radius_floor_fm(["Cs133", "I127"]),
+                    7.0,
+                    label="R_n",
+                    physical_lo=True,
+                    lo_by_experiment=(("lar2020", proton_radius_floor_fm(["Ar40"])),),
+                ),
+            ),
             (),
             _axis_only,
             None,
             (181,),
             combine=False,
-            note="one R_n per experiment (Cs and I share it); no CsI+LAr combination",
+            note="one R_n per experiment (Cs and I share it), R_n ≥ the measured charge radius "
+            "(4.75 fm CsI, 3.43 fm Ar; Angeli & Marinova 2013); no CsI+LAr combination",
         ),
         Scenario(
             "magnetic_moment",
             "magnetic_moment",
             "neutrino magnetic moments",
             (
-                ScanParameter("mu_nue", "1e-10 mu_B", 0.0, 120.0, label="μ_νe"),
-                ScanParameter("mu_numu", "1e-10 mu_B", 0.0, 120.0, label="μ_νμ"),
+                ScanParameter("mu_nue", "1e-10 mu_B", 0.0, 120.0, label="μ_νe", physical_lo=True),
+                ScanParameter("mu_numu", "1e-10 mu_B", 0.0, 120.0, label="μ_νμ", physical_lo=True),
             ),
             ("mu_nue", "mu_numu"),
             _identity,
@@ -306,6 +391,7 @@ SCENARIOS: dict[str, Scenario] = {
             (0.0, 0.0),
             (81, 81),
         ),
+        *(_nsi_pair(a, b) for a, b in NSI_PAIRS),
         _gni_pair("C_V", "C_V"),
         _gni_pair("C_S", "C_S"),
         _gni_pair("C_T", "C_T"),
@@ -325,7 +411,7 @@ SCENARIOS: dict[str, Scenario] = {
             "active–sterile oscillation (sin²2θ_ee = sin²2θ_μμ)",
             (
                 ScanParameter("dm2_ev2", "eV^2", 0.1, 30.0, "log", "Δm²₄₁"),
-                ScanParameter("sin2_2theta", "1", 0.0, 1.0, "linear", "sin²2θ"),
+                ScanParameter("sin2_2theta", "1", 0.0, 1.0, "linear", "sin²2θ", True, True),
             ),
             ("sin2_2theta_ee", "sin2_2theta_mumu"),
             _universal_mixing,
@@ -339,7 +425,7 @@ SCENARIOS: dict[str, Scenario] = {
             "transition magnetic moment to ν₄ (μ_e4 = μ_μ4)",
             (
                 ScanParameter("m4_mev", "MeV", 0.01, 50.0, "log", "m₄"),
-                ScanParameter("mu", "1e-10 mu_B", 1.0, 1e4, "log", "μ_ν4"),
+                ScanParameter("mu", "1e-10 mu_B", 1.0, 1e4, "log", "μ_ν4", physical_lo=True),
             ),
             ("mu_e4", "mu_mu4"),
             _universal_mixing,
@@ -384,7 +470,7 @@ class ModelExperiment(Experiment):
     """χ² of one experiment or an uncorrelated combination as a function of a scenario's
     physical parameters, every nuisance profiled (the wrapped experiments' own kernels)."""
 
-    def __init__(self, parts: Sequence[Experiment], scenario: Scenario, model: Model):
+    def __init__(self, parts: Sequence[Experiment], scenario: Scenario, model: Model | None):
         self.parts = list(parts)
         self.scenario = scenario
         self.model = model
@@ -484,6 +570,13 @@ def model_experiment(
     table couplings as parameters); ``model_settings`` override the model's defaults."""
     from cevnsfast.likelihood.registry import experiment
 
+    if scenario in SCENARIOS and SCENARIOS[scenario].model == NSI_MODEL:
+        sc = SCENARIOS[scenario]
+        parts = [
+            experiment(n.strip(), sc.couplings, tables_dir=tables_dir, data_dir=data_dir)
+            for n in experiments.split("+")
+        ]
+        return ModelExperiment(parts, sc, None)
     if scenario in SCENARIOS:
         sc = SCENARIOS[scenario]
         model = get_model(sc.model, **model_settings)
@@ -534,10 +627,29 @@ class ScenarioFit:
     chi2_sm: float | None
     grids: list[np.ndarray]
     chi2: np.ndarray
+    parameters: tuple[ScanParameter, ...] = ()
+    on_edge: tuple[str, ...] = ()
+    """"name=lo|hi" of every parameter whose best fit is on an arbitrary range edge."""
+    at_bound: tuple[str, ...] = ()
+    """"name=lo|hi" of every parameter whose best fit is on a physical bound (μ = 0, g → 0,
+    R_n = R_p, …): expected, reported, not warned about."""
 
     @property
     def chi2_per_dof(self) -> float:
         return self.chi2_min / self.ndof
+
+
+def edges_of(parameters: Sequence[ScanParameter], best: Mapping[str, float], sizes) -> tuple:
+    """(on_edge, at_bound) of a best fit: parameters within half a grid step of a range end,
+    split into arbitrary range edges and physical bounds (``ScanParameter.physical_lo/hi``)."""
+    on_edge, at_bound = [], []
+    for p, n in zip(parameters, sizes, strict=True):
+        end = p.edge(best[p.name], n)
+        if end is None:
+            continue
+        physical = p.physical_lo if end == "lo" else p.physical_hi
+        (at_bound if physical else on_edge).append(f"{p.name}={end}")
+    return tuple(on_edge), tuple(at_bound)
 
 
 def available_experiments(tables_dir: Path | None = None) -> tuple[list[str], list[str]]:
@@ -569,27 +681,31 @@ def fit_scenario(
     exp = model_experiment(
         experiments, scenario, tables_dir=tables_dir, rebuild_stale=rebuild_stale
     )
+    params = sc.parameters_for(exp.name)
     sizes = list(n_points or sc.n_points)
-    grids = [p.grid(n) for p, n in zip(sc.parameters, sizes, strict=True)]
+    grids = [p.grid(n) for p, n in zip(params, sizes, strict=True)]
     chi2 = scan(exp, grids)
     at = np.unravel_index(int(np.argmin(chi2)), chi2.shape)
     start = np.array([g[i] for g, i in zip(grids, at, strict=True)])
-    best_point, chi2_min = _refine(exp, sc, start, float(chi2[at]))
+    best_point, chi2_min = _refine(exp, params, start, float(chi2[at]))
     best = dict(zip(exp.coupling_names, map(float, best_point), strict=True))
     fit = exp.fit(best)
     chi2_sm = exp.chi2(dict(zip(exp.coupling_names, sc.sm, strict=True))) if sc.sm else None
     ndof = fit.ndof - len(sc.parameters)
-    return ScenarioFit(scenario, exp.name, best, chi2_min, ndof, chi2_sm, grids, chi2)
+    on_edge, at_bound = edges_of(params, best, sizes)
+    return ScenarioFit(
+        scenario, exp.name, best, chi2_min, ndof, chi2_sm, grids, chi2, params, on_edge, at_bound
+    )
 
 
-def _refine(exp: ModelExperiment, sc: Scenario, start: np.ndarray, chi2_start: float):
+def _refine(exp: ModelExperiment, params, start: np.ndarray, chi2_start: float):
     """Nelder–Mead from the grid minimum, in the scan coordinates (log for log parameters),
-    kept inside the scenario's ranges; returns the better of the two points."""
+    kept inside the scan ranges ``params``; returns the better of the two points."""
     from scipy.optimize import minimize
 
-    logs = np.array([p.scale == "log" for p in sc.parameters])
-    lo = np.array([p.lo for p in sc.parameters])
-    hi = np.array([p.hi for p in sc.parameters])
+    logs = np.array([p.scale == "log" for p in params])
+    lo = np.array([p.lo for p in params])
+    hi = np.array([p.hi for p in params])
 
     def to_point(u):
         point = np.array(u, dtype=float)
@@ -617,10 +733,23 @@ def _refine(exp: ModelExperiment, sc: Scenario, start: np.ndarray, chi2_start: f
     return start, chi2_start
 
 
+def experiment_convention(part: Experiment) -> str:
+    """How an experiment's likelihood is set up, read from the experiment itself: its
+    settings dataclass (e.g. LAr 2020 ``projection``, CsI 2021 SSB choice — whatever the
+    experiment defines) and its number of analysis bins."""
+    import dataclasses
+
+    settings = getattr(part, "settings", None)
+    fields = []
+    if dataclasses.is_dataclass(settings):
+        fields = [f"{f.name}={getattr(settings, f.name)!r}" for f in dataclasses.fields(settings)]
+    bins = np.asarray(getattr(part, "observed", [])).size
+    return f"{part.name}: {bins} bins; " + (", ".join(fields) or "default settings")
+
+
 def _format_best(fit: ScenarioFit) -> str:
-    sc = SCENARIOS[fit.scenario]
     parts = []
-    for p in sc.parameters:
+    for p in fit.parameters:
         unit = "" if p.unit in ("", "1") else f" {p.unit}"
         parts.append(f"{p.label or p.name} = {fit.best[p.name]:.4g}{unit}")
     return ", ".join(parts)
@@ -718,7 +847,17 @@ def scenario_summary(
         fit = fit_scenario(scenario, exp_name, n, tables_dir)
         fits_by.setdefault(scenario, []).append(fit)
         rows.append(fit)
-    header = ["scenario", "experiment", "best fit", "chi2_min", "dof", "chi2_min/dof", "dchi2_SM"]
+    header = [
+        "scenario",
+        "experiment",
+        "best fit",
+        "chi2_min",
+        "dof",
+        "chi2_min/dof",
+        "dchi2_SM",
+        "best_fit_on_edge",
+        "best_fit_at_physical_bound",
+    ]
     csv_path = out / "scenario_summary.csv"
     with csv_path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
@@ -734,8 +873,11 @@ def scenario_summary(
                     f.ndof,
                     f"{f.chi2_per_dof:.4f}",
                     d_sm,
+                    " ".join(f.on_edge),
+                    " ".join(f.at_bound),
                 ]
             )
+    artifacts += _edge_and_convention_notes(rows, experiments, tables_dir)
     md = _markdown_table(names, experiments, fits_by)
     md_path = out / "scenario_summary.md"
     md_path.write_text(md + "\n", encoding="utf-8")
@@ -768,6 +910,48 @@ def scenario_summary(
             )
         )
     return artifacts
+
+
+def _edge_and_convention_notes(fits: list[ScenarioFit], experiments, tables_dir) -> list:
+    """Index notes: the likelihood convention of each experiment, and every best fit on an
+    arbitrary range edge (also a ``UserWarning``: such a χ²_min is an upper bound)."""
+    import warnings
+
+    from cevnsfast.likelihood.registry import experiment
+    from cevnsfast.report import Artifact
+
+    singles = [e for e in experiments if "+" not in e]
+    conventions = [experiment_convention(experiment(e, (), tables_dir=tables_dir)) for e in singles]
+    notes = [
+        Artifact(
+            SECTION,
+            "Likelihood convention of these fits",
+            "note",
+            None,
+            "Each experiment's likelihood as set up for these fits (its own settings; "
+            "combinations add the χ² of the parts): "
+            + "; ".join(f"`{c}`" for c in conventions)
+            + ". Electromagnetic scenarios are CEvNS only (no ν–e scattering; docs/models.md "
+            "§3.3). Best fits on a physical bound (μ = 0, g → 0, R_n = R_p, sin²2θ ∈ [0, 1]) "
+            "are listed in the CSV column `best_fit_at_physical_bound`.",
+        )
+    ]
+    edged = [f for f in fits if f.on_edge]
+    for f in edged:
+        warnings.warn(
+            f"scenario {f.scenario} on {f.experiment}: best fit on the scan-range edge "
+            f"({', '.join(f.on_edge)}); χ²_min is an upper bound",
+            stacklevel=3,
+        )
+    text = (
+        "Best fits on a scan-range edge (χ²_min is then an upper bound; column "
+        "`best_fit_on_edge` of the CSV): "
+        + "; ".join(f"{f.scenario} on {f.experiment} ({', '.join(f.on_edge)})" for f in edged)
+        if edged
+        else "No best fit lies on an arbitrary scan-range edge."
+    )
+    notes.append(Artifact(SECTION, "Best fits on range edges", "note", None, text))
+    return notes
 
 
 def _markdown_table(names, experiments, fits_by) -> str:

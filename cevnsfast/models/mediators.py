@@ -15,13 +15,15 @@ the NSI normalisation of ``physics.gni_normalisation``). The scan maps (m, g) �
 Charges (g_ν = g_q = g unless stated):
 * vector universal  Q' = Σ_q g_q N_q/g = 3(Z + N)            (V, interferes with the SM)
 * vector B−L        g_q = g/3, g_ν = −g: Q' = −(Z + N)
-* scalar            Q_φ = Σ_q (Z m_p/m_q f^p_Tq + N m_n/m_q f^n_Tq)   (S, no interference)
+* scalar            Q_φ = 15.1 Z + 14 N (Cerdeño et al. 2016; or the u + d sum
+                    Σ_q (Z m_p/m_q f^p_Tq + N m_n/m_q f^n_Tq), ``nucleon_charges``)   (S)
 * tensor            Q_T = Σ_q (Z δ^p_q + N δ^n_q)                     (T, no interference)
 * S₁ leptoquark     Q_LQ = (Z F_Z + 2N F_N) g²/(4√2 G_F (q² + m²)) for every ν_i → ν_j,
                     i, j ∈ {e, μ} (λ_1j = (g, g, 0); talk, arXiv:2307.13790): (Q_V + Q_ii)²
                     + Σ_{j≠i} Q_ij². Heavy S₁: ε^{dV}_{ij} = g²/(4√2 G_F m²).
 Scalar/tensor with the κ_S, κ_T of the engine's GNI: the heavy limit is the GNI with
-ε^{uX} = ε^{dX} = ε; the scalar reproduces g⁴ Q_φ² M² T/(4π E² (q² + m²)²) (Cerdeño et al.).
+ε^{uX} = ε^{dX} = ε (scalar: with ``nucleon_charges="quark_ud"``); the scalar reproduces
+g⁴ Q_φ² M² T/(4π E² (q² + m²)²) (Cerdeño et al.).
 """
 
 from typing import Any
@@ -42,6 +44,7 @@ from cevnsfast.models.terms import (
     unit_vector,
 )
 from cevnsfast.nuclei import Isotope
+from cevnsfast.physics.bsm import light_scalar_charge
 from cevnsfast.physics.cross_sections import weak_charge_sm
 from cevnsfast.physics.flux import FluxComponent
 
@@ -109,14 +112,20 @@ class LightVectorBminusL(LightVectorUniversal):
 
 
 class LightScalar(_Mediator):
-    """Scalar φ coupled with g to u, d and ν: C_S = ε Q_φ w (S structure, κ_S = ½)."""
+    """Scalar φ coupled with g to quarks and ν: C_S = ε Q_φ w (S structure, κ_S = ½), Q_φ of
+    ``bsm.light_scalar_charge`` with the setting ``nucleon_charges`` (default: 15.1 Z + 14 N,
+    Cerdeño et al. 2016, as in arXiv:2211.11905; ``"quark_ud"``: the engine's u + d sum)."""
 
     name = "light_scalar"
     title = "light scalar mediator"
     reference = "talk; arXiv:2211.11905 §6; Cerdeño et al. JHEP 05 (2016) 118"
 
+    def default_settings(self) -> dict[str, Any]:
+        return {**super().default_settings(), "nucleon_charges": "cerdeno2016"}
+
     def rate_terms(self, nucleus: Isotope, component: FluxComponent, physics) -> list[RateTerm]:
-        scalar = unit_vector(1, 1, quark_sum("S", nucleus))
+        q_phi = light_scalar_charge(nucleus, self.settings["nucleon_charges"])
+        scalar = unit_vector(1, 1, q_phi)
         return amplitude_terms("V", [("F", self._sm(nucleus, physics))]) + amplitude_terms(
             "S", [("Fw", scalar)]
         )

@@ -323,6 +323,27 @@ def dsigma_light_vector(
     return _vector(e, t, nucleus, (charge * f) ** 2)
 
 
+LIGHT_SCALAR_NUCLEON_CHARGES = {"cerdeno2016": (15.1, 14.0), "quark_ud": None}
+"""Nucleon charges (q_p, q_n) of a scalar coupled with g to quarks, Q_φ = Z q_p + N q_n:
+``cerdeno2016`` — Q_φ = 15.1 Z + 14 N of Cerdeño et al., JHEP 05 (2016) 118, the set of the
+talk's light-scalar fits (arXiv:2211.11905 §6); ``quark_ud`` — the engine's u + d sum
+Σ_q (Z m_p/m_q f^p_Tq + N m_n/m_q f^n_Tq) with f_Tq of Hoferichter et al. 2015 and PDG 2022
+masses (≈ 17.3 per nucleon), the heavy-mediator limit of the engine's scalar NSI."""
+
+
+def light_scalar_charge(nucleus: Isotope, nucleon_charges: str = "cerdeno2016") -> float:
+    """Q_φ of ``nucleus`` with the named set of ``LIGHT_SCALAR_NUCLEON_CHARGES``."""
+    if nucleon_charges not in LIGHT_SCALAR_NUCLEON_CHARGES:
+        raise ValueError(
+            f"light scalar nucleon_charges {nucleon_charges!r}; "
+            f"choose one of {', '.join(LIGHT_SCALAR_NUCLEON_CHARGES)}"
+        )
+    charges = LIGHT_SCALAR_NUCLEON_CHARGES[nucleon_charges]
+    if charges is None:
+        return quark_sum_coefficient("S", nucleus)
+    return charges[0] * nucleus.z + charges[1] * nucleus.n
+
+
 def dsigma_light_scalar(
     e,
     t,
@@ -334,13 +355,14 @@ def dsigma_light_scalar(
     form_factor_name="klein_nystrand",
     radius_scale=1.0,
     form_factor_params=None,
+    nucleon_charges: str = "cerdeno2016",
 ) -> np.ndarray:
     """SM + g⁴ Q_φ² M² T F²/(4π E² (q² + m²)²) (Cerdeño et al. JHEP 05 (2016) 118; no
-    interference), Q_φ = Σ_{q=u,d} (Z m_p/m_q f^p_Tq + N m_n/m_q f^n_Tq), g_ν = g_q = g."""
+    interference), Q_φ of ``light_scalar_charge`` (default 15.1 Z + 14 N), g_ν = g_q = g."""
     e = np.asarray(e, dtype=float)
     t = np.asarray(t, dtype=float)
     m = nucleus.mass_mev
-    q_phi = quark_sum_coefficient("S", nucleus)
+    q_phi = light_scalar_charge(nucleus, nucleon_charges)
     f2 = _ff(t, nucleus, form_factor_name, radius_scale, form_factor_params) ** 2
     prop = 1.0 / (_q2(t, nucleus) + mass_mev**2)
     scalar = g**4 * q_phi**2 * m**2 * t * f2 * prop**2 / (4.0 * np.pi * e**2) * HBARC_MEV_CM**2
