@@ -33,6 +33,7 @@ from cevnsfast.models.couplings import x_vector
 from cevnsfast.models.electroweak import proton_radius_floor_fm
 from cevnsfast.models.scenarios import get_model
 from cevnsfast.models.terms import Model
+from cevnsfast.nuclei import isotope
 from cevnsfast.profile_kernels import interp_weights
 from cevnsfast.rates import RatePredictor
 
@@ -572,9 +573,13 @@ def model_experiment(
 
     if scenario in SCENARIOS and SCENARIOS[scenario].model == NSI_MODEL:
         sc = SCENARIOS[scenario]
+        names = [n.strip() for n in experiments.split("+")]
+        if rebuild_stale:  # the detector tables (NSI), as the model tables are rebuilt below
+            from build_tables.build import build_all
+
+            build_all(names, directory=tables_dir, progress=False)
         parts = [
-            experiment(n.strip(), sc.couplings, tables_dir=tables_dir, data_dir=data_dir)
-            for n in experiments.split("+")
+            experiment(n, sc.couplings, tables_dir=tables_dir, data_dir=data_dir) for n in names
         ]
         return ModelExperiment(parts, sc, None)
     if scenario in SCENARIOS:
@@ -633,6 +638,8 @@ class ScenarioFit:
     at_bound: tuple[str, ...] = ()
     """"name=lo|hi" of every parameter whose best fit is on a physical bound (μ = 0, g → 0,
     R_n = R_p, …): expected, reported, not warned about."""
+    band: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    """(masses (n,), g (n, k), χ² (n, k)) of ``cancellation_band_scan``, or None."""
 
     @property
     def chi2_per_dof(self) -> float:
@@ -674,9 +681,13 @@ def fit_scenario(
     n_points: Sequence[int] | None = None,
     tables_dir: Path | None = None,
     rebuild_stale: bool = True,
+    band: bool = True,
 ) -> ScenarioFit:
     """χ² of ``experiments`` on the scenario's summary grid (outer product of its parameter
-    grids), with every nuisance profiled at every point; the grid minimum is the best fit."""
+    grids), with every nuisance profiled at every point, plus (``band``) the scan along a
+    mediator's cancellation band (``cancellation_band_scan``); the minimum over both,
+    refined by Nelder–Mead, is the best fit. Best fits within half a grid step of a range
+    end are listed in ``on_edge`` (arbitrary edge) or ``at_bound`` (physical bound)."""
     sc = SCENARIOS[scenario]
     exp = model_experiment(
         experiments, scenario, tables_dir=tables_dir, rebuild_stale=rebuild_stale
@@ -688,14 +699,82 @@ def fit_scenario(
     at = np.unravel_index(int(np.argmin(chi2)), chi2.shape)
     start = np.array([g[i] for g, i in zip(grids, at, strict=True)])
     best_point, chi2_min = _refine(exp, params, start, float(chi2[at]))
+    chi2_sm = exp.chi2(dict(zip(exp.coupling_names, sc.sm, strict=True))) if sc.sm else None
+    band_scan = cancellation_band_scan(exp, grids[0], params) if band and _has_band(exp) else None
+    if band_scan is not None and band_scan[2].min() < chi2_min:  # the band holds the minimum
+        i, j = np.unravel_index(int(np.argmin(band_scan[2])), band_scan[2].shape)
+        start = np.array([band_scan[0][i], band_scan[1][i, j]])
+        best_point, chi2_min = _refine(exp, params, start, float(band_scan[2][i, j]))
     best = dict(zip(exp.coupling_names, map(float, best_point), strict=True))
     fit = exp.fit(best)
-    chi2_sm = exp.chi2(dict(zip(exp.coupling_names, sc.sm, strict=True))) if sc.sm else None
     ndof = fit.ndof - len(sc.parameters)
     on_edge, at_bound = edges_of(params, best, sizes)
     return ScenarioFit(
-        scenario, exp.name, best, chi2_min, ndof, chi2_sm, grids, chi2, params, on_edge, at_bound
+        scenario,
+        exp.name,
+        best,
+        chi2_min,
+        ndof,
+        chi2_sm,
+        grids,
+        chi2,
+        params,
+        on_edge,
+        at_bound,
+        band_scan,
     )
+
+
+BAND_G_WINDOW = (0.7, 1.45)
+"""g range scanned around the cancellation coupling g_c(m), as factors (ε: ×0.5 … ×2.1)."""
+BAND_POINTS = (121, 41)
+"""(masses, g values) of the band scan: ≈ 1.8 % steps in g across the band."""
+BAND_Q_MEV = 50.0
+"""|q| used in g_c(m)² ∝ m² + q²: the typical momentum transfer of CsI/Ar recoils (√(2MT)
+≈ 45–60 MeV); the g window absorbs the spread."""
+
+
+def _has_band(exp: ModelExperiment) -> bool:
+    return exp.model is not None and _band_eps(exp) is not None
+
+
+def _band_eps(exp: ModelExperiment) -> float | None:
+    """Mean over the experiment's nuclei of the model's heavy-limit cancellation coupling."""
+    fn = getattr(exp.model, "cancellation_eps", None)
+    if fn is None:
+        return None
+    values = []
+    for predictor in exp.predictors:
+        sin2 = predictor.table.attrs["spec"]["physics"]["sin2_theta_w"]
+        for name in predictor.table.attrs["nuclei"]:
+            values.append(fn(isotope(name), sin2))
+    if not values or any(v is None for v in values):
+        return None
+    return float(np.mean(values))
+
+
+def cancellation_band_scan(exp: ModelExperiment, masses: np.ndarray, params):
+    """χ² on a grid that follows the narrow band where the mediator amplitude cancels twice
+    the SM one: ``BAND_POINTS[0]`` masses log-spaced over ``masses``, for each g from
+    ``BAND_G_WINDOW`` × g_c(m), g_c the coupling of ``cancellation_eps`` at |q| =
+    ``BAND_Q_MEV`` (g_c ∝ m for m ≫ q), the window clipped to the g range of ``params``
+    (masses whose window lies outside it are dropped). Returns (masses (n,), g (n, k),
+    χ² (n, k)), or None if no mass does."""
+    eps_c = _band_eps(exp)
+    m = np.geomspace(masses[0], masses[-1], BAND_POINTS[0])
+    # the tables' ε = factor g²/(√2 G_F (m² + μ²)) at the heavy limit, with q → BAND_Q_MEV
+    eps_at_g1 = exp.model.coupling_from_physical(m, np.ones_like(m))
+    mu2 = exp.model.settings["mu_ref_mev"] ** 2
+    g_c = np.sqrt(eps_c * (m**2 + BAND_Q_MEV**2) / (eps_at_g1 * (m**2 + mu2)))
+    lo = np.maximum(g_c * BAND_G_WINDOW[0], params[1].lo)
+    hi = np.minimum(g_c * BAND_G_WINDOW[1], params[1].hi)
+    inside = hi > lo * 1.01
+    if not inside.any():
+        return None
+    m, lo, hi = m[inside], lo[inside], hi[inside]
+    g = np.geomspace(lo, hi, BAND_POINTS[1], axis=1)  # the window, clipped to the g range
+    points = np.stack([np.repeat(m, g.shape[1]), g.ravel()], axis=1)
+    return m, g, exp.chi2_batch(points).reshape(g.shape)
 
 
 def _refine(exp: ModelExperiment, params, start: np.ndarray, chi2_start: float):
@@ -755,6 +834,16 @@ def _format_best(fit: ScenarioFit) -> str:
     return ", ".join(parts)
 
 
+def _in_band_window(band, mass: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """Points (mass, g) inside the g window of a band scan (log-interpolated in mass)."""
+    m, g_band, _ = band
+    log_m = np.log(mass)
+    covered = (log_m >= np.log(m[0])) & (log_m <= np.log(m[-1]))
+    lo = np.exp(np.interp(log_m, np.log(m), np.log(g_band[:, 0])))
+    hi = np.exp(np.interp(log_m, np.log(m), np.log(g_band[:, -1])))
+    return covered & (g >= lo) & (g <= hi)
+
+
 def _figure(sc: Scenario, fits: list[ScenarioFit]):
     import matplotlib.pyplot as plt
 
@@ -773,10 +862,20 @@ def _figure(sc: Scenario, fits: list[ScenarioFit]):
     else:
         for f in fits:
             x, y = np.meshgrid(f.grids[0], f.grids[1], indexing="ij")
-            ax.contour(
-                x, y, f.chi2 - f.chi2_min, levels=[CL90[2]], colors=[colours.get(f.experiment)]
-            )
-            ax.plot([], [], color=colours.get(f.experiment), label=f.experiment)
+            colour = colours.get(f.experiment)
+            delta = f.chi2 - f.chi2_min
+            if f.band is not None:  # the band scan draws the cancellation band's window
+                delta = np.where(_in_band_window(f.band, x, y), np.nan, delta)
+                m, g, band_chi2 = f.band
+                ax.contour(
+                    np.broadcast_to(m[:, None], g.shape),
+                    g,
+                    band_chi2 - f.chi2_min,
+                    levels=[CL90[2]],
+                    colors=[colour],
+                )
+            ax.contour(x, y, delta, levels=[CL90[2]], colors=[colour])
+            ax.plot([], [], color=colour, label=f.experiment)
             ax.plot(
                 f.best[sc.parameters[0].name],
                 f.best[sc.parameters[1].name],
@@ -844,7 +943,7 @@ def scenario_summary(
             n = [9 if len(SCENARIOS[scenario].parameters) == 2 else 25] * len(
                 SCENARIOS[scenario].parameters
             )
-        fit = fit_scenario(scenario, exp_name, n, tables_dir)
+        fit = fit_scenario(scenario, exp_name, n, tables_dir, band=not quick)
         fits_by.setdefault(scenario, []).append(fit)
         rows.append(fit)
     header = [
