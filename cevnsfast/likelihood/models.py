@@ -640,6 +640,8 @@ class ScenarioFit:
     R_n = R_p, …): expected, reported, not warned about."""
     band: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
     """(masses (n,), g (n, k), χ² (n, k)) of ``cancellation_band_scan``, or None."""
+    conventions: tuple[str, ...] = ()
+    """``experiment_convention`` of every part of the fitted experiment."""
 
     @property
     def chi2_per_dof(self) -> float:
@@ -722,6 +724,7 @@ def fit_scenario(
         on_edge,
         at_bound,
         band_scan,
+        tuple(experiment_convention(p) for p in exp.parts),
     )
 
 
@@ -976,7 +979,7 @@ def scenario_summary(
                     " ".join(f.at_bound),
                 ]
             )
-    artifacts += _edge_and_convention_notes(rows, experiments, tables_dir)
+    artifacts += _edge_and_convention_notes(rows)
     md = _markdown_table(names, experiments, fits_by)
     md_path = out / "scenario_summary.md"
     md_path.write_text(md + "\n", encoding="utf-8")
@@ -1011,16 +1014,15 @@ def scenario_summary(
     return artifacts
 
 
-def _edge_and_convention_notes(fits: list[ScenarioFit], experiments, tables_dir) -> list:
-    """Index notes: the likelihood convention of each experiment, and every best fit on an
-    arbitrary range edge (also a ``UserWarning``: such a χ²_min is an upper bound)."""
+def _edge_and_convention_notes(fits: list[ScenarioFit]) -> list:
+    """Index notes: the likelihood convention of each experiment (as the fits used it), and
+    every best fit on an arbitrary range edge (also a ``UserWarning``: such a χ²_min is an
+    upper bound)."""
     import warnings
 
-    from cevnsfast.likelihood.registry import experiment
     from cevnsfast.report import Artifact
 
-    singles = [e for e in experiments if "+" not in e]
-    conventions = [experiment_convention(experiment(e, (), tables_dir=tables_dir)) for e in singles]
+    conventions = list(dict.fromkeys(c for f in fits for c in f.conventions))
     notes = [
         Artifact(
             SECTION,

@@ -659,11 +659,15 @@ def direct_model_counts(
     time_shift_us: float = 0.0,
     settings: QuadratureSettings = QuadratureSettings(),
     breakpoints_kevnr: Callable[[Isotope], list[float]] | None = None,
+    electron_scattering: bool = True,
 ) -> np.ndarray:
     """Counts per bin of the model called ``model_name`` (``cevnsfast.models``) by direct
     integration of its exact cross section above, at table couplings ``values`` (name →
     value, missing = 0) and axis value ``axis_value``. Mediator couplings ε are converted to
-    g with ``physical_g``; everything else is the formulas of this module."""
+    g with ``physical_g``; everything else is the formulas of this module. The
+    electromagnetic models add ν–e scattering (``electron_scattering.direct_es_counts``,
+    zero for a detector that does not count electron recoils) unless
+    ``electron_scattering`` is False."""
     physics = detector.spec.physics
     kw = dict(
         sin2_theta_w=physics["sin2_theta_w"],
@@ -684,22 +688,29 @@ def direct_model_counts(
         sigma = _bind(dsigma_weak_mixing, delta_sin2=v.get("delta_sin2_theta_w", 0.0), **kw)
     elif model_name == "neutron_radius":
         sigma = _bind(dsigma_neutron_radius, r_n_fm=axis_value, **kw)
-    elif model_name == "magnetic_moment":
-        sigma = _bind(
-            dsigma_magnetic_moment,
-            mu_e_1e10=v.get("mu_nue", 0.0),
-            mu_mu_1e10=v.get("mu_numu", 0.0),
-            **kw,
-        )
-    elif model_name == "charge_radius_millicharge":
-        sigma = _bind(
-            dsigma_charge_radius_millicharge,
-            r2_e=v.get("r2_ee", 0.0),
-            r2_mu=v.get("r2_mumu", 0.0),
-            q_e=v.get("q_ee", 0.0),
-            q_mu=v.get("q_mumu", 0.0),
-            **kw,
-        )
+    elif model_name in ("magnetic_moment", "charge_radius_millicharge"):
+        from cevnsfast.physics.electron_scattering import direct_es_counts  # imports bsm
+
+        if model_name == "magnetic_moment":
+            sigma = _bind(
+                dsigma_magnetic_moment,
+                mu_e_1e10=v.get("mu_nue", 0.0),
+                mu_mu_1e10=v.get("mu_numu", 0.0),
+                **kw,
+            )
+        else:
+            sigma = _bind(
+                dsigma_charge_radius_millicharge,
+                r2_e=v.get("r2_ee", 0.0),
+                r2_mu=v.get("r2_mumu", 0.0),
+                q_e=v.get("q_ee", 0.0),
+                q_mu=v.get("q_mumu", 0.0),
+                **kw,
+            )
+        nuclear = direct_counts(detector, sigma, breakpoints_kevnr=breakpoints_kevnr, **run)
+        if not electron_scattering:
+            return nuclear
+        return nuclear + direct_es_counts(detector, v, kw["sin2_theta_w"], time_shift_us)
     elif model_name == "gni":
         sigma = _bind(
             dsigma_gni, c_v=v.get("C_V", 0.0), c_s=v.get("C_S", 0.0), c_t=v.get("C_T", 0.0), **kw
