@@ -153,13 +153,16 @@ class ScanParameter:
     label: str = ""
     physical_lo: bool = False
     physical_hi: bool = False
-    lo_by_experiment: tuple[tuple[str, float], ...] = ()
+    range_by_experiment: tuple[tuple[str, float, float], ...] = ()
+    """(experiment, lo, hi) replacing (lo, hi) for that experiment (e.g. R_n ≥ R_p of its
+    nuclei; a millicharge range set by ν–e scattering on CsI, by CEvNS alone on LAr)."""
 
     def for_experiment(self, experiment: str) -> "ScanParameter":
-        """This parameter with the lower end ``lo_by_experiment`` gives for ``experiment``
-        (e.g. R_n ≥ R_p of the experiment's nuclei)."""
-        lo = dict(self.lo_by_experiment).get(experiment, self.lo)
-        return replace(self, lo=lo)
+        """This parameter with the range ``range_by_experiment`` gives ``experiment``."""
+        for name, lo, hi in self.range_by_experiment:
+            if name == experiment:
+                return replace(self, lo=lo, hi=hi)
+        return self
 
     def edge_tolerance(self, n: int) -> float:
         """Half a summary-grid step (in the scan coordinate: log for log parameters)."""
@@ -215,7 +218,7 @@ class Scenario:
     note: str = ""
 
     def parameters_for(self, experiment: str) -> tuple[ScanParameter, ...]:
-        """The scan parameters with the ranges of ``experiment`` (``lo_by_experiment``)."""
+        """The scan parameters with the ranges of ``experiment`` (``range_by_experiment``)."""
         return tuple(p.for_experiment(experiment) for p in self.parameters)
 
 
@@ -317,6 +320,13 @@ def _mediator_scenario(model: str, title: str, g_range=(1e-6, 1e-2), m_range=(0.
     )
 
 
+MILLICHARGE_RANGE_ES = (-0.12, 0.12)
+"""q_ν range (10⁻⁸ e) where CsI sees ν–e scattering: its 90 % C.L. one-parameter intervals
+are |q_ee| < 0.046, |q_μμ| < 0.030 (docs/models.md §3.3)."""
+MILLICHARGE_RANGE_CEVNS = (-60.0, 80.0)
+"""q_ν range (10⁻⁸ e) for LAr (CEvNS only; the CsI CEvNS-only q_ee interval is
+[−12, 21.5] ∪ [35, 54.8], §3.4)."""
+
 SCENARIOS: dict[str, Scenario] = {
     s.name: s
     for s in (
@@ -342,7 +352,7 @@ SCENARIOS: dict[str, Scenario] = {
                     7.0,
                     label="R_n",
                     physical_lo=True,
-                    lo_by_experiment=(("lar2020", proton_radius_floor_fm(["Ar40"])),),
+                    range_by_experiment=(("lar2020", proton_radius_floor_fm(["Ar40"]), 7.0),),
                 ),
             ),
             (),
@@ -384,8 +394,20 @@ SCENARIOS: dict[str, Scenario] = {
             "charge_radius_millicharge",
             "neutrino millicharges",
             (
-                ScanParameter("q_ee", "1e-8 e", -40.0, 40.0, label="q_νe"),
-                ScanParameter("q_mumu", "1e-8 e", -40.0, 40.0, label="q_νμ"),
+                ScanParameter(
+                    "q_ee",
+                    "1e-8 e",
+                    *MILLICHARGE_RANGE_ES,
+                    label="q_νe",
+                    range_by_experiment=(("lar2020", *MILLICHARGE_RANGE_CEVNS),),
+                ),
+                ScanParameter(
+                    "q_mumu",
+                    "1e-8 e",
+                    *MILLICHARGE_RANGE_ES,
+                    label="q_νμ",
+                    range_by_experiment=(("lar2020", *MILLICHARGE_RANGE_CEVNS),),
+                ),
             ),
             ("q_ee", "q_mumu"),
             _identity,
@@ -1032,8 +1054,10 @@ def _edge_and_convention_notes(fits: list[ScenarioFit]) -> list:
             "Each experiment's likelihood as set up for these fits (its own settings; "
             "combinations add the χ² of the parts): "
             + "; ".join(f"`{c}`" for c in conventions)
-            + ". Electromagnetic scenarios are CEvNS only (no ν–e scattering; docs/models.md "
-            "§3.3). Best fits on a physical bound (μ = 0, g → 0, R_n = R_p, sin²2θ ∈ [0, 1]) "
+            + ". Magnetic-moment, charge-radius and millicharge fits are CEvNS + ν–e "
+            "scattering on CsI (electron recoils at E_ee = T_e), CEvNS only on LAr (F90 "
+            "rejects electron recoils); docs/models.md §3.3. Best fits on a physical bound "
+            "(μ = 0, g → 0, R_n = R_p, sin²2θ ∈ [0, 1]) "
             "are listed in the CSV column `best_fit_at_physical_bound`.",
         )
     ]
