@@ -19,6 +19,7 @@ from cevnsfast.likelihood.models import (
     scenario_summary,
 )
 from cevnsfast.models.scenarios import get_model
+from cevnsfast.nuclei import isotope
 from cevnsfast.physics.bsm import direct_model_counts
 
 MASS_AXIS_TOLERANCE = 1e-4
@@ -261,3 +262,21 @@ def test_every_scenario_best_fit_lies_inside_its_range(experiment_name):
             floor = {"csi2021": 4.75, "lar2020": 3.4274}[experiment_name]
             assert fit.best["r_n_fm"] >= floor
     assert not edged, edged
+
+
+@needs_csi
+def test_cancellation_band_scan_follows_the_sm_mimicking_band():
+    """Universal vector on CsI: along the band grid, each heavy mass has a g where the
+    rate is the SM one again (χ² within 1 of the SM χ²), while the window's lower edge
+    (g = 0.7 g_c, amplitude ≈ 0) is strongly excluded; B−L has no band."""
+    from cevnsfast.likelihood.models import cancellation_band_scan
+
+    exp = model_experiment("csi2021", "light_vector_universal")
+    params = SCENARIOS["light_vector_universal"].parameters
+    m, g, chi2 = cancellation_band_scan(exp, np.array([300.0, 3000.0]), params)
+    chi2_sm = exp.chi2({"mass_mev": 1e4, "g": 1e-7})
+    assert np.all(chi2.min(axis=1) < chi2_sm + 1.0)
+    assert np.all(chi2[:, 0] > chi2_sm + 20.0)
+    inside = np.argmin(chi2, axis=1)
+    assert np.all((inside > 0) & (inside < g.shape[1] - 1))  # the band is inside the window
+    assert get_model("light_vector_bl").cancellation_eps(isotope("Cs133"), 0.2387) is None

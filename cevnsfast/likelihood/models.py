@@ -247,7 +247,7 @@ def _gni_pair(a: str, b: str) -> "Scenario":
     params = {
         "C_V": ScanParameter("C_V", "1", -0.15, 0.35, label="C_V"),
         "C_S": ScanParameter("C_S", "1", -0.03, 0.03, label="C_S"),
-        "C_T": ScanParameter("C_T", "1", -0.1, 0.1, label="C_T"),
+        "C_T": ScanParameter("C_T", "1", -0.3, 0.3, label="C_T"),  # LAr V–T: |C_T| ≈ 0.15
     }
     names = (a,) if a == b else (a, b)
     return Scenario(
