@@ -32,12 +32,25 @@ from pathlib import Path
 
 import numpy as np
 
-from cevnsfast.constants import E_MAX_DELAYED_MEV, E_PROMPT_MEV
+from cevnsfast.constants import (
+    ALPHA_EM,
+    E_MAX_DELAYED_MEV,
+    E_PROMPT_MEV,
+    G_F_MEV2,
+    HBARC_MEV_CM,
+    M_E_MEV,
+)
 from cevnsfast.detectors.detector import Detector, QuadratureSettings
 from cevnsfast.detectors.spec import DetectorSpec, load_spec
 from cevnsfast.models.scenarios import get_model
 from cevnsfast.models.terms import Kernel, Model
 from cevnsfast.physics.bsm import recoil_nodes_kevnr
+from cevnsfast.physics.electron_scattering import (
+    electron_detector,
+    electron_e_min_mev,
+    electron_nodes_kev,
+    electrons_per_target,
+)
 from cevnsfast.physics.flux import (
     COMPONENT_NAMES,
     FLUX_COMPONENTS,
@@ -263,6 +276,62 @@ def energy_bin_integrals(integrands, probabilities, n_axis: int) -> np.ndarray:
     return out
 
 
+def electron_tensors(model: Model, detector: Detector, n_couplings: int):
+    """ν–e scattering of an electromagnetic model (``Model.electron_terms``) as a quadratic
+    form per (component, energy bin): E[f, eb, i, j], with the electron response of
+    ``electron_scattering.electron_detector`` (None if the model has no electron terms or
+    the detector does not count electron recoils). Per component and T_e, with
+    u = g_V + g_A, v = g_V − g_A and the flux moments M_p = ∫ φ E^{−p} (``dsigma_es``):
+
+        ∫ φ dσ/dT = P [M0 u² + (M0 − 2T M1 + T² M2) v² − m_e T M2 u v] + Π (M0/T − M1) μ²
+
+    P = G_F² m_e/2π, Π = πα²/m_e², all linear forms in x (g_V carries ⟨r²⟩ and q_ν/T)."""
+    electron = electron_detector(detector)
+    if electron is None or not hasattr(model, "electron_terms"):
+        return None
+    t_kev, w_kev = electron_nodes_kev()
+    t = 1e-3 * t_kev
+    scale = electrons_per_target(electron, t_kev) * electron.fluence_cm2 * 1e-3 * w_kev
+    weak = G_F_MEV2**2 * M_E_MEV / (2.0 * np.pi) * HBARC_MEV_CM**2
+    magnetic = np.pi * ALPHA_EM**2 / M_E_MEV**2 * HBARC_MEV_CM**2
+    sin2 = detector.spec.physics["sin2_theta_w"]
+    n = 1 + n_couplings
+    per_t = np.zeros((len(FLUX_COMPONENTS), t.size, n, n))
+    for fi, comp in enumerate(FLUX_COMPONENTS):
+        terms = model.electron_terms(comp, sin2)
+        m0, m1, m2 = _analytic_moments(comp, electron_e_min_mev(t))
+        g_v = terms.g_v_constant[None, :] + terms.g_v_per_t_mev[None, :] / t[:, None]
+        e0 = np.eye(n)[0][None, :]
+        u, v = g_v + terms.g_a * e0, g_v - terms.g_a * e0
+        uu, vv = np.einsum("ti,tj->tij", u, u), np.einsum("ti,tj->tij", v, v)
+        uv = 0.5 * (np.einsum("ti,tj->tij", u, v) + np.einsum("ti,tj->tij", v, u))
+        mu = np.outer(terms.mu, terms.mu)[None]
+        c_v = m0 - 2.0 * t * m1 + t**2 * m2
+        per_t[fi] = (
+            weak
+            * (
+                m0[:, None, None] * uu
+                + c_v[:, None, None] * vv
+                - (M_E_MEV * t * m2)[:, None, None] * uv
+            )
+            + magnetic * (m0 / t - m1)[:, None, None] * mu
+        )
+        per_t[fi] *= scale[:, None, None]
+
+    def for_response(efficiency_sigma: float = 0.0) -> np.ndarray:
+        varied = electron_detector(Detector(detector.spec, efficiency_sigma=efficiency_sigma))
+        prob = varied.response.bin_probabilities(t_kev)  # [T, eb]
+        return np.einsum("ftij,tb->fbij", per_t, prob)
+
+    return electron, for_response
+
+
+def _electron_folded(electron: Detector, per_bin: np.ndarray, time_shift_us: float = 0.0):
+    """E[f, eb, i, j] → [bin, i, j] after the electron detector's time folding."""
+    folded = electron.fold_time(np.moveaxis(per_bin, (0, 1), (2, 3)), time_shift_us)
+    return np.moveaxis(folded.sum(axis=2), -1, 0)  # [i, j, f, bin] → [bin, i, j]
+
+
 def _tensor(folded: np.ndarray, matrices: np.ndarray) -> np.ndarray:
     """T[a, b, i, j] = Σ_{n, f, k} R[a, n, k, f, b] C[n, f, k, i, j]."""
     return np.einsum("ankfb,nfkij->abij", folded, matrices)
@@ -288,8 +357,13 @@ def build_arrays(
     r_e = energy_bin_integrals(nominal, probs, n_axis)
     # [a, n, k, f, eb] → fold_time over (component, energy bin)
     folded = detector.fold_time(r_e)
+    es = electron_tensors(model, detector, model.n)
+    if es is not None:  # ν–e scattering: added to every tensor (no dependence on the axis)
+        electron, es_for = es
+        es_nominal = es_for()
     arrays = {
-        "tensor": _tensor(folded, matrices),
+        "tensor": _tensor(folded, matrices)
+        + (0.0 if es is None else _electron_folded(electron, es_nominal)),
         "base": folded,
         "matrices": matrices,
         "bin_edges": np.asarray(spec.bin_edges),
@@ -311,7 +385,13 @@ def build_arrays(
                 varied = Detector(spec, efficiency_sigma=value)
                 varied_probs = bin_probabilities(nominal, varied)
                 f = varied.fold_time(energy_bin_integrals(nominal, varied_probs, n_axis))
-            tensors.append(_tensor(f, matrices))
+            tensor = _tensor(f, matrices)
+            if es is not None:
+                shift = value if axis == "time_shift_us" else 0.0
+                sigma = value if axis == "efficiency_sigma" else 0.0
+                per_bin = es_for(sigma) if sigma else es_nominal
+                tensor = tensor + _electron_folded(electron, per_bin, shift)
+            tensors.append(tensor)
         arrays[f"grid_{axis}"] = np.asarray(grid)
         arrays[f"tensor_{axis}"] = np.stack(tensors, axis=1)  # [a, g, b, i, j]
     return arrays, kernels, detector

@@ -6,14 +6,19 @@ import pytest
 
 from cevnsfast.detectors import Detector
 from cevnsfast.likelihood.models import (
+    NSI_MODEL,
     SCENARIOS,
     ModelPredictor,
+    ScanParameter,
     available_experiments,
+    edges_of,
+    fit_scenario,
     model_experiment,
     scan,
     scenario_summary,
 )
 from cevnsfast.models.scenarios import get_model
+from cevnsfast.nuclei import isotope
 from cevnsfast.physics.bsm import direct_model_counts
 
 MASS_AXIS_TOLERANCE = 1e-4
@@ -170,3 +175,99 @@ def test_scenario_summary_writes_table_and_figures(tmp_path):
     assert csv[0].startswith("scenario,experiment,best fit,chi2_min,dof")
     skipped = scenario_summary(tmp_path, include_data=False)
     assert [a.kind for a in skipped] == ["note"]
+
+
+def test_the_talks_eight_vector_nsi_pairs_are_scenarios():
+    """Flavour-universal (ee-ee, μμ-μμ, ee-μμ d, ee-μμ u) and flavour-changing pairs."""
+    pairs = {sc.couplings for sc in SCENARIOS.values() if sc.model == NSI_MODEL}
+    assert pairs == {
+        ("eps_ee_dV", "eps_ee_uV"),
+        ("eps_mumu_dV", "eps_mumu_uV"),
+        ("eps_ee_dV", "eps_mumu_dV"),
+        ("eps_ee_uV", "eps_mumu_uV"),
+        ("eps_ee_dV", "eps_emu_dV"),
+        ("eps_mumu_uV", "eps_emu_uV"),
+        ("eps_ee_dV", "eps_etau_dV"),
+        ("eps_mumu_dV", "eps_mutau_dV"),
+    }
+
+
+def test_nsi_scenario_is_the_detector_nsi_likelihood():
+    from cevnsfast.likelihood.registry import experiment
+
+    sc = next(s for s in SCENARIOS.values() if s.couplings == ("eps_ee_dV", "eps_emu_dV"))
+    point = {"eps_ee_dV": 0.12, "eps_emu_dV": -0.2}
+    direct = experiment("csi2021", list(point)).chi2(list(point.values()))
+    assert model_experiment("csi2021", sc.name).chi2(point) == pytest.approx(direct, abs=1e-9)
+
+
+def test_edge_flags_split_range_edges_from_physical_bounds():
+    mu = ScanParameter("mu", "1", 0.0, 100.0, physical_lo=True)
+    c = ScanParameter("c", "1", -1.0, 1.0)
+    g = ScanParameter("g", "1", 1e-6, 1e-2, "log", physical_lo=True)
+    sizes = (11, 21, 9)  # half steps: 5, 0.05, log(1e4)/16
+    assert edges_of((mu, c, g), {"mu": 4.0, "c": 0.97, "g": 1e-3}, sizes) == (("c=hi",), ("mu=lo",))
+    assert edges_of((mu, c, g), {"mu": 96.0, "c": 0.9, "g": 1.5e-6}, sizes) == (
+        ("mu=hi",),
+        ("g=lo",),
+    )
+    assert edges_of((mu, c, g), {"mu": 50.0, "c": -0.5, "g": 1e-4}, sizes) == ((), ())
+
+
+def test_best_fit_on_a_range_edge_is_flagged_and_warned(tmp_path, monkeypatch):
+    """A weak-mixing scan on [0.30, 0.36] (the CsI minimum is near 0.24): the best fit sits
+    on the lower edge, the CSV says so and the summary warns."""
+    import csv
+    import dataclasses
+
+    import cevnsfast.likelihood.models as models
+
+    base = SCENARIOS["weak_mixing_angle"]
+    narrow = dataclasses.replace(
+        base,
+        name="wma_narrow",
+        parameters=(dataclasses.replace(base.parameters[0], lo=0.30, hi=0.36),),
+    )
+    monkeypatch.setitem(models.SCENARIOS, "wma_narrow", narrow)
+    monkeypatch.setattr(models, "available_experiments", lambda *_: (["csi2021"], []))
+    fit = models.fit_scenario("wma_narrow", "csi2021", [13])
+    assert fit.on_edge == ("sin2_theta_w=lo",) and fit.at_bound == ()
+    with pytest.warns(UserWarning, match="wma_narrow on csi2021: best fit on the scan-range"):
+        artifacts = scenario_summary(tmp_path, True, scenarios=["wma_narrow"], quick=True)
+    rows = list(csv.DictReader((tmp_path / "models" / "scenario_summary.csv").open()))
+    assert rows[0]["best_fit_on_edge"] == "sin2_theta_w=lo"
+    notes = " ".join(a.caption for a in artifacts if a.kind == "note")
+    assert "wma_narrow on csi2021 (sin2_theta_w=lo)" in notes and "csi2021:" in notes
+
+
+@pytest.mark.parametrize("experiment_name", ["csi2021", "lar2020"])
+def test_every_scenario_best_fit_lies_inside_its_range(experiment_name):
+    """No best fit on an arbitrary range edge (small grids: 1D 41, 2D 15 × 15, then
+    Nelder–Mead), and R_n never below the measured charge radius."""
+    edged = []
+    for name, sc in SCENARIOS.items():
+        sizes = [41] if len(sc.parameters) == 1 else [15, 15]
+        fit = fit_scenario(name, experiment_name, sizes, band=False)
+        if fit.on_edge:
+            edged.append(f"{name}: {fit.best} {fit.on_edge}")
+        if name == "neutron_radius":
+            floor = {"csi2021": 4.75, "lar2020": 3.4274}[experiment_name]
+            assert fit.best["r_n_fm"] >= floor
+    assert not edged, edged
+
+
+def test_cancellation_band_scan_follows_the_sm_mimicking_band():
+    """Universal vector on CsI: along the band grid, each heavy mass has a g where the
+    rate is the SM one again (χ² within 1 of the SM χ²), while the window's lower edge
+    (g = 0.7 g_c, amplitude ≈ 0) is strongly excluded; B−L has no band."""
+    from cevnsfast.likelihood.models import cancellation_band_scan
+
+    exp = model_experiment("csi2021", "light_vector_universal")
+    params = SCENARIOS["light_vector_universal"].parameters
+    m, g, chi2 = cancellation_band_scan(exp, np.array([300.0, 3000.0]), params)
+    chi2_sm = exp.chi2({"mass_mev": 1e4, "g": 1e-7})
+    assert np.all(chi2.min(axis=1) < chi2_sm + 1.0)
+    assert np.all(chi2[:, 0] > chi2_sm + 20.0)
+    inside = np.argmin(chi2, axis=1)
+    assert np.all((inside > 0) & (inside < g.shape[1] - 1))  # the band is inside the window
+    assert get_model("light_vector_bl").cancellation_eps(isotope("Cs133"), 0.2387) is None

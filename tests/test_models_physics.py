@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from dirac_algebra import ID4, METRIC, P_L, SIGMA, dirac_bar, slash
 
-from cevnsfast.constants import E_MAX_DELAYED_MEV, E_PROMPT_MEV, G_F_MEV2
+from cevnsfast.constants import E_MAX_DELAYED_MEV, E_PROMPT_MEV, G_F_MEV2, HBARC_MEV_CM
 from cevnsfast.detectors import Detector
 from cevnsfast.likelihood.models import ModelPredictor
 from cevnsfast.models.electromagnetic import CHARGE_RADIUS_PER_UNIT
@@ -48,7 +48,8 @@ def test_heavy_scalar_tensor_and_leptoquark_are_their_contact_limits():
     """Scalar: the engine's scalar NSI/GNI with ε^{uS} = ε^{dS} = ε (κ_S = ½ both ways);
     tensor: the GNI model's C_T; S₁: ε^{dV}_{ij} = g²/(4√2 G_F m²) for i, j ∈ {e, μ}."""
     eps = 0.01
-    scalar = ModelPredictor("csi2021", get_model("light_scalar", mass_mev=HEAVY), axis_value=1e6)
+    quark_ud = get_model("light_scalar", mass_mev=HEAVY, nucleon_charges="quark_ud")
+    scalar = ModelPredictor("csi2021", quark_ud, axis_value=1e6)
     np.testing.assert_allclose(
         scalar.counts({"eps": eps}),
         nsi({f"eps_{a}_{q}S": eps for a in ("ee", "mumu") for q in "ud"}),
@@ -64,6 +65,25 @@ def test_heavy_scalar_tensor_and_leptoquark_are_their_contact_limits():
         nsi({"eps_ee_dV": 0.1, "eps_mumu_dV": 0.1, "eps_emu_dV": 0.1}),
         rtol=1e-6,
     )
+
+
+def test_light_scalar_nucleon_charges_are_the_cited_set():
+    """Default Q_φ = 15.1 Z + 14 N (Cerdeño et al. 2016): the rate's scalar part scales as
+    Q_φ² between the two charge sets, nucleus by nucleus (Ar40: one nucleus)."""
+    ar = isotope("Ar40")
+    assert bsm.light_scalar_charge(ar) == pytest.approx(15.1 * 18 + 14.0 * 22, abs=1e-12)
+    ud = bsm.light_scalar_charge(ar, "quark_ud")
+    assert 16.5 < ud / ar.a < 18.0  # the engine's u + d sum, ≈ 17.3 per nucleon
+    e, t = np.array([30.0, 45.0]), 1e-2
+    sm = bsm.dsigma_sm(e, t, ar, NUE)
+    extra = {
+        c: bsm.dsigma_light_scalar(e, t, ar, NUE, 20.0, 1e-4, nucleon_charges=c) - sm
+        for c in ("cerdeno2016", "quark_ud")
+    }
+    ratio = (bsm.light_scalar_charge(ar) / ud) ** 2
+    np.testing.assert_allclose(extra["cerdeno2016"] / extra["quark_ud"], ratio, rtol=1e-10)
+    with pytest.raises(ValueError, match="nucleon_charges"):
+        bsm.light_scalar_charge(ar, "bogus")
 
 
 def test_magnetic_moment_rate_grows_as_one_over_recoil():
@@ -227,6 +247,38 @@ def test_charge_radius_is_a_weak_mixing_shift_and_gni_vector_is_universal_nsi():
         )
 
 
+def test_millicharge_is_a_charge_radius_of_opposite_sign_at_fixed_recoil():
+    """f_Q(q²) = q_ν + q²⟨r²⟩/6 over the photon propagator 1/q², at spacelike q² = −|q|²,
+    is ⟨r²⟩/6 − q_ν/|q|² (Giunti & Studenikin RMP 87 (2015) 531): at fixed T, a millicharge
+    q_ν = x scatters exactly as a charge radius ⟨r²⟩ = −6x/|q|², |q|² = 2MT."""
+    nucleus = isotope("Cs133")
+    e = np.array([20.0, 35.0, 52.0])
+    for t_mev in (2e-3, 6e-3):  # keV-scale recoils, inside T_max for every E here
+        q2_cm2 = 2.0 * nucleus.mass_mev * t_mev / HBARC_MEV_CM**2  # |q|² in cm⁻²
+        for x in (-15.0, 7.0):  # q_ν in 10⁻⁸ e
+            r2 = -6.0 * x * 1e-8 / q2_cm2 / 1e-32  # ⟨r²⟩ in 10⁻³² cm²
+            for flavour_kw in (("q_e", "r2_e"), ("q_mu", "r2_mu")):
+                by_charge = bsm.dsigma_charge_radius_millicharge(
+                    e,
+                    t_mev,
+                    nucleus,
+                    NUMU_PROMPT if "mu" in flavour_kw[0] else NUE,
+                    **{flavour_kw[0]: x},
+                )
+                by_radius = bsm.dsigma_charge_radius_millicharge(
+                    e,
+                    t_mev,
+                    nucleus,
+                    NUMU_PROMPT if "mu" in flavour_kw[0] else NUE,
+                    **{flavour_kw[1]: r2},
+                )
+                np.testing.assert_allclose(by_charge, by_radius, rtol=1e-12)
+    # a positive charge radius lowers g_V^p − Q_ℓℓ, i.e. raises |Q_W| (Q_W < 0): more events
+    sm = bsm.dsigma_charge_radius_millicharge(e, 3e-3, nucleus, NUE)
+    assert np.all(bsm.dsigma_charge_radius_millicharge(e, 3e-3, nucleus, NUE, r2_e=10.0) > sm)
+    assert np.all(bsm.dsigma_charge_radius_millicharge(e, 3e-3, nucleus, NUE, q_e=10.0) < sm)
+
+
 def test_sterile_oscillation_averages_to_half_at_large_mass_splitting():
     """Fast oscillations: the delayed ν_e disappear with ⟨sin²⟩ = 1/2 of sin²2θ_ee; the
     prompt line follows sin²(1.267 Δm² L/E_π) exactly."""
@@ -241,3 +293,29 @@ def test_sterile_oscillation_averages_to_half_at_large_mass_splitting():
     assert base[osc, prompt] / base[plain, prompt] == pytest.approx(np.sin(phase) ** 2, 1e-9)
     total = predictor.counts({"sin2_2theta_ee": 0.2, "sin2_2theta_mumu": 0.2}).sum()
     assert total < predictor.counts().sum()
+
+
+def test_electron_scattering_total_cross_sections_and_atomic_steps():
+    """σ(ν e) of ``electron_scattering`` integrated over T_e against Marciano & Parsa,
+    J. Phys. G 29 (2003) 2629: σ(ν_e e) = 9.49e-42, σ(ν_μ e) = 1.58e-42, σ(ν̄_μ e) =
+    1.31e-42 cm² (E/GeV) (with radiative corrections, absent here: 6 % tolerance); the
+    magnetic term against Vogel & Engel's closed form; Z_eff steps at the shells."""
+    from cevnsfast.constants import ALPHA_EM, M_E_MEV
+    from cevnsfast.detectors.response import gauss_legendre
+    from cevnsfast.physics.electron_scattering import dsigma_es, z_effective
+
+    e = 40.0
+    t_max = 2 * e**2 / (M_E_MEV + 2 * e)
+    t, w = gauss_legendre(0.0, t_max, 64)
+    published = {"numu": 1.58e-42, "nue": 9.49e-42, "numubar": 1.31e-42}
+    for comp in FLUX_COMPONENTS:
+        sigma = float(dsigma_es(e, t, comp) @ w)
+        np.testing.assert_allclose(sigma, published[comp.name] * e / 1e3, rtol=0.06)
+    # magnetic: ∫ (πα²/m_e²)(1/T − 1/E) dT from T₁ to T_max, μ = 10⁻¹⁰ μ_B ×  50
+    t1 = 1e-3
+    t, w = gauss_legendre(np.log(t1), np.log(t_max), 64)
+    t = np.exp(t)
+    mm = (dsigma_es(e, t, NUE, mu_1e10=50.0) - dsigma_es(e, t, NUE)) @ (w * t)
+    closed = np.pi * ALPHA_EM**2 / M_E_MEV**2 * (np.log(t_max / t1) - (t_max - t1) / e)
+    np.testing.assert_allclose(mm, closed * (50e-10) ** 2 * HBARC_MEV_CM**2, rtol=1e-8)
+    assert z_effective("Cs133", [0.5, 0.8, 2.0, 10.0, 40.0]).tolist() == [27, 37, 45, 53, 55]

@@ -22,7 +22,7 @@ table and figures for ``cevnsfast reproduce``.
 """
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -31,8 +31,10 @@ from cevnsfast.constants import SIN2_THETA_W_DEFAULT
 from cevnsfast.kernels import kernel_layout
 from cevnsfast.likelihood.base import Experiment, FitResult, distinct_parts
 from cevnsfast.models.couplings import x_vector
+from cevnsfast.models.electroweak import proton_radius_floor_fm
 from cevnsfast.models.scenarios import get_model
 from cevnsfast.models.terms import Model
+from cevnsfast.nuclei import isotope
 from cevnsfast.profile_kernels import interp_weights
 from cevnsfast.rates import RatePredictor
 
@@ -150,6 +152,37 @@ class ScanParameter:
     hi: float
     scale: str = "linear"
     label: str = ""
+    physical_lo: bool = False
+    physical_hi: bool = False
+    range_by_experiment: tuple[tuple[str, float, float], ...] = ()
+    """(experiment, lo, hi) replacing (lo, hi) for that experiment (e.g. R_n ≥ R_p of its
+    nuclei; a millicharge range set by ν–e scattering on CsI, by CEvNS alone on LAr)."""
+
+    def for_experiment(self, experiment: str) -> "ScanParameter":
+        """This parameter with the range ``range_by_experiment`` gives ``experiment``."""
+        for name, lo, hi in self.range_by_experiment:
+            if name == experiment:
+                return replace(self, lo=lo, hi=hi)
+        return self
+
+    def edge_tolerance(self, n: int) -> float:
+        """Half a summary-grid step (in the scan coordinate: log for log parameters)."""
+        span = np.log(self.hi / self.lo) if self.scale == "log" else self.hi - self.lo
+        return 0.5 * span / max(n - 1, 1)
+
+    def edge(self, value: float, n: int) -> str | None:
+        """ "lo"/"hi" when ``value`` lies within half a grid step of that end, else None."""
+        x, lo, hi = (
+            (np.log(value), np.log(self.lo), np.log(self.hi))
+            if self.scale == "log"
+            else (value, self.lo, self.hi)
+        )
+        tol = self.edge_tolerance(n)
+        if x - lo <= tol:
+            return "lo"
+        if hi - x <= tol:
+            return "hi"
+        return None
 
     def grid(self, n: int) -> np.ndarray:
         if self.scale == "log":
@@ -185,6 +218,10 @@ class Scenario:
     combine: bool = True
     note: str = ""
 
+    def parameters_for(self, experiment: str) -> tuple[ScanParameter, ...]:
+        """The scan parameters with the ranges of ``experiment`` (``range_by_experiment``)."""
+        return tuple(p.for_experiment(experiment) for p in self.parameters)
+
 
 def _identity(model: Model, points: np.ndarray):
     return None, points
@@ -211,7 +248,7 @@ def _gni_pair(a: str, b: str) -> "Scenario":
     params = {
         "C_V": ScanParameter("C_V", "1", -0.15, 0.35, label="C_V"),
         "C_S": ScanParameter("C_S", "1", -0.03, 0.03, label="C_S"),
-        "C_T": ScanParameter("C_T", "1", -0.1, 0.1, label="C_T"),
+        "C_T": ScanParameter("C_T", "1", -0.3, 0.3, label="C_T"),  # LAr V–T: |C_T| ≈ 0.15
     }
     names = (a,) if a == b else (a, b)
     return Scenario(
@@ -226,6 +263,47 @@ def _gni_pair(a: str, b: str) -> "Scenario":
     )
 
 
+NSI_MODEL = "nsi"
+"""``Scenario.model`` of the vector-NSI pairs: the detector's own NSI tables (no model table)."""
+NSI_PAIRS = (
+    ("eps_ee_dV", "eps_ee_uV"),
+    ("eps_mumu_dV", "eps_mumu_uV"),
+    ("eps_ee_dV", "eps_mumu_dV"),
+    ("eps_ee_uV", "eps_mumu_uV"),
+    ("eps_ee_dV", "eps_emu_dV"),
+    ("eps_mumu_uV", "eps_emu_uV"),
+    ("eps_ee_dV", "eps_etau_dV"),
+    ("eps_mumu_dV", "eps_mutau_dV"),
+)
+"""The talk's eight vector-NSI pairs (after arXiv:2211.11905 §5): four flavour-universal
+(flavour-diagonal) pairs, then four with one flavour-changing coupling."""
+NSI_RANGE = (-1.0, 1.0)
+"""ε range of every NSI pair: holds both CsI/LAr degenerate solutions (the second at
+ε ≈ 2|Q_W|/(2Z + N) ≈ 0.4 for u, Q_W the SM weak charge) and the flavour-changing allowed
+band (|ε_αβ| ≲ 0.5 on CsI, arXiv:2211.11905 Fig. 6)."""
+
+
+def _nsi_label(coupling: str) -> str:
+    _, flavours, qx = coupling.split("_")
+    greek = flavours.replace("mu", "μ").replace("tau", "τ")
+    return f"ε_{greek}^{qx}"
+
+
+def _nsi_pair(a: str, b: str) -> "Scenario":
+    params = tuple(ScanParameter(c, "1", *NSI_RANGE, label=_nsi_label(c)) for c in (a, b))
+    return Scenario(
+        f"nsi_{a[4:]}__{b[4:]}",
+        NSI_MODEL,
+        f"vector NSI ({_nsi_label(a)}, {_nsi_label(b)})",
+        params,
+        (a, b),
+        _identity,
+        (0.0, 0.0),
+        (41, 41),
+        note="detector NSI tables; SM at the origin",
+    )
+
+
 def _mediator_scenario(model: str, title: str, g_range=(1e-6, 1e-2), m_range=(0.1, 1e5)):
     return Scenario(
         model,
@@ -233,7 +311,7 @@ def _mediator_scenario(model: str, title: str, g_range=(1e-6, 1e-2), m_range=(0.
         title,
         (
             ScanParameter("mass_mev", "MeV", *m_range, "log", "m"),
-            ScanParameter("g", "1", *g_range, "log", "g"),
+            ScanParameter("g", "1", *g_range, "log", "g", physical_lo=True),
         ),
         ("eps",),
         _mediator,
@@ -242,6 +320,13 @@ def _mediator_scenario(model: str, title: str, g_range=(1e-6, 1e-2), m_range=(0.
         note="SM at g → 0 (bottom of the plane)",
     )
 
+
+MILLICHARGE_RANGE_ES = (-0.12, 0.12)
+"""q_ν range (10⁻⁸ e) where CsI sees ν–e scattering: its 90 % C.L. one-parameter intervals
+are |q_ee| < 0.046, |q_μμ| < 0.030 (docs/models.md §3.3)."""
+MILLICHARGE_RANGE_CEVNS = (-60.0, 80.0)
+"""q_ν range (10⁻⁸ e) for LAr (CEvNS only; the CsI CEvNS-only q_ee interval is
+[−12, 21.5] ∪ [35, 54.8], §3.4)."""
 
 SCENARIOS: dict[str, Scenario] = {
     s.name: s
@@ -260,21 +345,32 @@ SCENARIOS: dict[str, Scenario] = {
             "neutron_radius",
             "neutron_radius",
             "neutron rms radius",
-            (ScanParameter("r_n_fm", "fm", 2.5, 7.0, label="R_n"),),
+            (
+                ScanParameter(
+                    "r_n_fm",
+                    "fm",
+                    proton_radius_floor_fm(["Cs133", "I127"]),
+                    7.0,
+                    label="R_n",
+                    physical_lo=True,
+                    range_by_experiment=(("lar2020", proton_radius_floor_fm(["Ar40"]), 7.0),),
+                ),
+            ),
             (),
             _axis_only,
             None,
             (181,),
             combine=False,
-            note="one R_n per experiment (Cs and I share it); no CsI+LAr combination",
+            note="one R_n per experiment (Cs and I share it), R_n ≥ the measured charge radius "
+            "(4.75 fm CsI, 3.43 fm Ar; Angeli & Marinova 2013); no CsI+LAr combination",
         ),
         Scenario(
             "magnetic_moment",
             "magnetic_moment",
             "neutrino magnetic moments",
             (
-                ScanParameter("mu_nue", "1e-10 mu_B", 0.0, 120.0, label="μ_νe"),
-                ScanParameter("mu_numu", "1e-10 mu_B", 0.0, 120.0, label="μ_νμ"),
+                ScanParameter("mu_nue", "1e-10 mu_B", 0.0, 120.0, label="μ_νe", physical_lo=True),
+                ScanParameter("mu_numu", "1e-10 mu_B", 0.0, 120.0, label="μ_νμ", physical_lo=True),
             ),
             ("mu_nue", "mu_numu"),
             _identity,
@@ -299,14 +395,27 @@ SCENARIOS: dict[str, Scenario] = {
             "charge_radius_millicharge",
             "neutrino millicharges",
             (
-                ScanParameter("q_ee", "1e-8 e", -40.0, 40.0, label="q_νe"),
-                ScanParameter("q_mumu", "1e-8 e", -40.0, 40.0, label="q_νμ"),
+                ScanParameter(
+                    "q_ee",
+                    "1e-8 e",
+                    *MILLICHARGE_RANGE_ES,
+                    label="q_νe",
+                    range_by_experiment=(("lar2020", *MILLICHARGE_RANGE_CEVNS),),
+                ),
+                ScanParameter(
+                    "q_mumu",
+                    "1e-8 e",
+                    *MILLICHARGE_RANGE_ES,
+                    label="q_νμ",
+                    range_by_experiment=(("lar2020", *MILLICHARGE_RANGE_CEVNS),),
+                ),
             ),
             ("q_ee", "q_mumu"),
             _identity,
             (0.0, 0.0),
             (81, 81),
         ),
+        *(_nsi_pair(a, b) for a, b in NSI_PAIRS),
         _gni_pair("C_V", "C_V"),
         _gni_pair("C_S", "C_S"),
         _gni_pair("C_T", "C_T"),
@@ -326,7 +435,7 @@ SCENARIOS: dict[str, Scenario] = {
             "active–sterile oscillation (sin²2θ_ee = sin²2θ_μμ)",
             (
                 ScanParameter("dm2_ev2", "eV^2", 0.1, 30.0, "log", "Δm²₄₁"),
-                ScanParameter("sin2_2theta", "1", 0.0, 1.0, "linear", "sin²2θ"),
+                ScanParameter("sin2_2theta", "1", 0.0, 1.0, "linear", "sin²2θ", True, True),
             ),
             ("sin2_2theta_ee", "sin2_2theta_mumu"),
             _universal_mixing,
@@ -340,7 +449,7 @@ SCENARIOS: dict[str, Scenario] = {
             "transition magnetic moment to ν₄ (μ_e4 = μ_μ4)",
             (
                 ScanParameter("m4_mev", "MeV", 0.01, 50.0, "log", "m₄"),
-                ScanParameter("mu", "1e-10 mu_B", 1.0, 1e4, "log", "μ_ν4"),
+                ScanParameter("mu", "1e-10 mu_B", 1.0, 1e4, "log", "μ_ν4", physical_lo=True),
             ),
             ("mu_e4", "mu_mu4"),
             _universal_mixing,
@@ -396,6 +505,13 @@ def scenario_for(name: str, **model_settings) -> Scenario:
 
 # ---- experiments ---------------------------------------------------------------------------
 
+MAPPED_COUPLING_LIMIT = 1e30
+"""Largest |table coupling| a model's parameters may map to. A light mediator's or the S₁
+leptoquark's effective coupling g²/(√2 G_F (m² + q²))-like reaches 1e12 in the scanned planes
+(m down to 0.1 MeV, g up to 10): excluded, but physical. 1e30 keeps x_i x_j T far from overflow
+(1e60 × events per unit coupling²); the user-facing bound of contact couplings stays
+``models.couplings.MAX_ABS_COUPLING``."""
+
 
 class ModelExperiment(Experiment):
     """χ² of one experiment or an uncorrelated combination as a function of a scenario's
@@ -405,7 +521,7 @@ class ModelExperiment(Experiment):
     # the couplings they map to are checked by the parts
     max_abs_value = float(np.finfo(float).max)
 
-    def __init__(self, parts: Sequence[Experiment], scenario: Scenario, model: Model):
+    def __init__(self, parts: Sequence[Experiment], scenario: Scenario, model: Model | None):
         self.parts = distinct_parts(parts)
         self.scenario = scenario
         self.model = model
@@ -514,6 +630,23 @@ def model_experiment(
     from cevnsfast.likelihood.registry import experiment
 
     sc = scenario_for(scenario, **model_settings)
+    if sc.model == NSI_MODEL:
+        names = [n.strip() for n in experiments.split("+")]
+        if rebuild_stale:  # the detector tables (NSI), as the model tables are rebuilt below
+            from cevnsfast.build_tables.build import build_all
+
+            build_all(names, directory=tables_dir, progress=False)
+        parts = [
+            experiment(
+                n,
+                sc.couplings,
+                tables_dir=tables_dir,
+                data_dir=data_dir,
+                csi2021_settings=csi2021_settings,
+            )
+            for n in names
+        ]
+        return ModelExperiment(parts, sc, None)
     model = get_model(sc.model, **model_settings)
     parts = []
     for name in experiments.split("+"):
@@ -534,6 +667,7 @@ def model_experiment(
             rebuild_stale=rebuild_stale,
         )
         part.coupling_names = part.predictor.coupling_names
+        part.max_abs_value = MAPPED_COUPLING_LIMIT
         _rebind(part)
         parts.append(part)
     return ModelExperiment(parts, sc, model)
@@ -565,10 +699,33 @@ class ScenarioFit:
     chi2_sm: float | None
     grids: list[np.ndarray]
     chi2: np.ndarray
+    parameters: tuple[ScanParameter, ...] = ()
+    on_edge: tuple[str, ...] = ()
+    """"name=lo|hi" of every parameter whose best fit is on an arbitrary range edge."""
+    at_bound: tuple[str, ...] = ()
+    """"name=lo|hi" of every parameter whose best fit is on a physical bound (μ = 0, g → 0,
+    R_n = R_p, …): expected, reported, not warned about."""
+    band: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    """(masses (n,), g (n, k), χ² (n, k)) of ``cancellation_band_scan``, or None."""
+    conventions: tuple[str, ...] = ()
+    """``experiment_convention`` of every part of the fitted experiment."""
 
     @property
     def chi2_per_dof(self) -> float:
         return self.chi2_min / self.ndof
+
+
+def edges_of(parameters: Sequence[ScanParameter], best: Mapping[str, float], sizes) -> tuple:
+    """(on_edge, at_bound) of a best fit: parameters within half a grid step of a range end,
+    split into arbitrary range edges and physical bounds (``ScanParameter.physical_lo/hi``)."""
+    on_edge, at_bound = [], []
+    for p, n in zip(parameters, sizes, strict=True):
+        end = p.edge(best[p.name], n)
+        if end is None:
+            continue
+        physical = p.physical_lo if end == "lo" else p.physical_hi
+        (at_bound if physical else on_edge).append(f"{p.name}={end}")
+    return tuple(on_edge), tuple(at_bound)
 
 
 def available_experiments(tables_dir: Path | None = None) -> tuple[list[str], list[str]]:
@@ -593,34 +750,111 @@ def fit_scenario(
     n_points: Sequence[int] | None = None,
     tables_dir: Path | None = None,
     rebuild_stale: bool = True,
+    band: bool = True,
 ) -> ScenarioFit:
     """χ² of ``experiments`` on the scenario's summary grid (outer product of its parameter
-    grids), with every nuisance profiled at every point; the grid minimum is the best fit."""
+    grids), with every nuisance profiled at every point, plus (``band``) the scan along a
+    mediator's cancellation band (``cancellation_band_scan``); the minimum over both,
+    refined by Nelder–Mead, is the best fit. Best fits within half a grid step of a range
+    end are listed in ``on_edge`` (arbitrary edge) or ``at_bound`` (physical bound)."""
     sc = SCENARIOS[scenario]
     exp = model_experiment(
         experiments, scenario, tables_dir=tables_dir, rebuild_stale=rebuild_stale
     )
+    params = sc.parameters_for(exp.name)
     sizes = list(n_points or sc.n_points)
-    grids = [p.grid(n) for p, n in zip(sc.parameters, sizes, strict=True)]
+    grids = [p.grid(n) for p, n in zip(params, sizes, strict=True)]
     chi2 = scan(exp, grids)
     at = np.unravel_index(int(np.argmin(chi2)), chi2.shape)
     start = np.array([g[i] for g, i in zip(grids, at, strict=True)])
-    best_point, chi2_min = _refine(exp, sc, start, float(chi2[at]))
+    best_point, chi2_min = _refine(exp, params, start, float(chi2[at]))
+    chi2_sm = exp.chi2(dict(zip(exp.coupling_names, sc.sm, strict=True))) if sc.sm else None
+    band_scan = cancellation_band_scan(exp, grids[0], params) if band and _has_band(exp) else None
+    if band_scan is not None and band_scan[2].min() < chi2_min:  # the band holds the minimum
+        i, j = np.unravel_index(int(np.argmin(band_scan[2])), band_scan[2].shape)
+        start = np.array([band_scan[0][i], band_scan[1][i, j]])
+        best_point, chi2_min = _refine(exp, params, start, float(band_scan[2][i, j]))
     best = dict(zip(exp.coupling_names, map(float, best_point), strict=True))
     fit = exp.fit(best)
-    chi2_sm = exp.chi2(dict(zip(exp.coupling_names, sc.sm, strict=True))) if sc.sm else None
     ndof = fit.ndof - len(sc.parameters)
-    return ScenarioFit(scenario, exp.name, best, chi2_min, ndof, chi2_sm, grids, chi2)
+    on_edge, at_bound = edges_of(params, best, sizes)
+    return ScenarioFit(
+        scenario,
+        exp.name,
+        best,
+        chi2_min,
+        ndof,
+        chi2_sm,
+        grids,
+        chi2,
+        params,
+        on_edge,
+        at_bound,
+        band_scan,
+        tuple(experiment_convention(p) for p in exp.parts),
+    )
 
 
-def _refine(exp: ModelExperiment, sc: Scenario, start: np.ndarray, chi2_start: float):
+BAND_G_WINDOW = (0.7, 1.45)
+"""g range scanned around the cancellation coupling g_c(m), as factors (ε: ×0.5 … ×2.1)."""
+BAND_POINTS = (121, 41)
+"""(masses, g values) of the band scan: ≈ 1.8 % steps in g across the band."""
+BAND_Q_MEV = 50.0
+"""|q| used in g_c(m)² ∝ m² + q²: the typical momentum transfer of CsI/Ar recoils (√(2MT)
+≈ 45–60 MeV); the g window absorbs the spread."""
+
+
+def _has_band(exp: ModelExperiment) -> bool:
+    return exp.model is not None and _band_eps(exp) is not None
+
+
+def _band_eps(exp: ModelExperiment) -> float | None:
+    """Mean over the experiment's nuclei of the model's heavy-limit cancellation coupling."""
+    fn = getattr(exp.model, "cancellation_eps", None)
+    if fn is None:
+        return None
+    values = []
+    for predictor in exp.predictors:
+        sin2 = predictor.table.attrs["spec"]["physics"]["sin2_theta_w"]
+        for name in predictor.table.attrs["nuclei"]:
+            values.append(fn(isotope(name), sin2))
+    if not values or any(v is None for v in values):
+        return None
+    return float(np.mean(values))
+
+
+def cancellation_band_scan(exp: ModelExperiment, masses: np.ndarray, params):
+    """χ² on a grid that follows the narrow band where the mediator amplitude cancels twice
+    the SM one: ``BAND_POINTS[0]`` masses log-spaced over ``masses``, for each g from
+    ``BAND_G_WINDOW`` × g_c(m), g_c the coupling of ``cancellation_eps`` at |q| =
+    ``BAND_Q_MEV`` (g_c ∝ m for m ≫ q), the window clipped to the g range of ``params``
+    (masses whose window lies outside it are dropped). Returns (masses (n,), g (n, k),
+    χ² (n, k)), or None if no mass does."""
+    eps_c = _band_eps(exp)
+    m = np.geomspace(masses[0], masses[-1], BAND_POINTS[0])
+    # the tables' ε = factor g²/(√2 G_F (m² + μ²)) at the heavy limit, with q → BAND_Q_MEV
+    eps_at_g1 = exp.model.coupling_from_physical(m, np.ones_like(m))
+    mu2 = exp.model.settings["mu_ref_mev"] ** 2
+    g_c = np.sqrt(eps_c * (m**2 + BAND_Q_MEV**2) / (eps_at_g1 * (m**2 + mu2)))
+    lo = np.maximum(g_c * BAND_G_WINDOW[0], params[1].lo)
+    hi = np.minimum(g_c * BAND_G_WINDOW[1], params[1].hi)
+    inside = hi > lo * 1.01
+    if not inside.any():
+        return None
+    m, lo, hi = m[inside], lo[inside], hi[inside]
+    g = np.geomspace(lo, hi, BAND_POINTS[1], axis=1)  # the window, clipped to the g range
+    points = np.stack([np.repeat(m, g.shape[1]), g.ravel()], axis=1)
+    return m, g, exp.chi2_batch(points).reshape(g.shape)
+
+
+def _refine(exp: ModelExperiment, params, start: np.ndarray, chi2_start: float):
     """Nelder–Mead from the grid minimum, in the scan coordinates (log for log parameters),
-    kept inside the scenario's ranges; returns the better of the two points."""
+    kept inside the scan ranges ``params``; returns the better of the two points."""
     from scipy.optimize import minimize
 
-    logs = np.array([p.scale == "log" for p in sc.parameters])
-    lo = np.array([p.lo for p in sc.parameters])
-    hi = np.array([p.hi for p in sc.parameters])
+    logs = np.array([p.scale == "log" for p in params])
+    lo = np.array([p.lo for p in params])
+    hi = np.array([p.hi for p in params])
 
     def to_point(u):
         point = np.array(u, dtype=float)
@@ -648,13 +882,36 @@ def _refine(exp: ModelExperiment, sc: Scenario, start: np.ndarray, chi2_start: f
     return start, chi2_start
 
 
+def experiment_convention(part: Experiment) -> str:
+    """How an experiment's likelihood is set up, read from the experiment itself: its
+    settings dataclass (e.g. LAr 2020 ``projection``, CsI 2021 SSB choice — whatever the
+    experiment defines) and its number of analysis bins."""
+    import dataclasses
+
+    settings = getattr(part, "settings", None)
+    fields = []
+    if dataclasses.is_dataclass(settings):
+        fields = [f"{f.name}={getattr(settings, f.name)!r}" for f in dataclasses.fields(settings)]
+    bins = np.asarray(getattr(part, "observed", [])).size
+    return f"{part.name}: {bins} bins; " + (", ".join(fields) or "default settings")
+
+
 def _format_best(fit: ScenarioFit) -> str:
-    sc = SCENARIOS[fit.scenario]
     parts = []
-    for p in sc.parameters:
+    for p in fit.parameters:
         unit = "" if p.unit in ("", "1") else f" {p.unit}"
         parts.append(f"{p.label or p.name} = {fit.best[p.name]:.4g}{unit}")
     return ", ".join(parts)
+
+
+def _in_band_window(band, mass: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """Points (mass, g) inside the g window of a band scan (log-interpolated in mass)."""
+    m, g_band, _ = band
+    log_m = np.log(mass)
+    covered = (log_m >= np.log(m[0])) & (log_m <= np.log(m[-1]))
+    lo = np.exp(np.interp(log_m, np.log(m), np.log(g_band[:, 0])))
+    hi = np.exp(np.interp(log_m, np.log(m), np.log(g_band[:, -1])))
+    return covered & (g >= lo) & (g <= hi)
 
 
 def _figure(sc: Scenario, fits: list[ScenarioFit]):
@@ -675,10 +932,20 @@ def _figure(sc: Scenario, fits: list[ScenarioFit]):
     else:
         for f in fits:
             x, y = np.meshgrid(f.grids[0], f.grids[1], indexing="ij")
-            ax.contour(
-                x, y, f.chi2 - f.chi2_min, levels=[CL90[2]], colors=[colours.get(f.experiment)]
-            )
-            ax.plot([], [], color=colours.get(f.experiment), label=f.experiment)
+            colour = colours.get(f.experiment)
+            delta = f.chi2 - f.chi2_min
+            if f.band is not None:  # the band scan draws the cancellation band's window
+                delta = np.where(_in_band_window(f.band, x, y), np.nan, delta)
+                m, g, band_chi2 = f.band
+                ax.contour(
+                    np.broadcast_to(m[:, None], g.shape),
+                    g,
+                    band_chi2 - f.chi2_min,
+                    levels=[CL90[2]],
+                    colors=[colour],
+                )
+            ax.contour(x, y, delta, levels=[CL90[2]], colors=[colour])
+            ax.plot([], [], color=colour, label=f.experiment)
             ax.plot(
                 f.best[sc.parameters[0].name],
                 f.best[sc.parameters[1].name],
@@ -746,10 +1013,20 @@ def scenario_summary(
             n = [9 if len(SCENARIOS[scenario].parameters) == 2 else 25] * len(
                 SCENARIOS[scenario].parameters
             )
-        fit = fit_scenario(scenario, exp_name, n, tables_dir)
+        fit = fit_scenario(scenario, exp_name, n, tables_dir, band=not quick)
         fits_by.setdefault(scenario, []).append(fit)
         rows.append(fit)
-    header = ["scenario", "experiment", "best fit", "chi2_min", "dof", "chi2_min/dof", "dchi2_SM"]
+    header = [
+        "scenario",
+        "experiment",
+        "best fit",
+        "chi2_min",
+        "dof",
+        "chi2_min/dof",
+        "dchi2_SM",
+        "best_fit_on_edge",
+        "best_fit_at_physical_bound",
+    ]
     csv_path = out / "scenario_summary.csv"
     with csv_path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
@@ -765,8 +1042,11 @@ def scenario_summary(
                     f.ndof,
                     f"{f.chi2_per_dof:.4f}",
                     d_sm,
+                    " ".join(f.on_edge),
+                    " ".join(f.at_bound),
                 ]
             )
+    artifacts += _edge_and_convention_notes(rows)
     md = _markdown_table(names, experiments, fits_by)
     md_path = out / "scenario_summary.md"
     md_path.write_text(md + "\n", encoding="utf-8")
@@ -799,6 +1079,49 @@ def scenario_summary(
             )
         )
     return artifacts
+
+
+def _edge_and_convention_notes(fits: list[ScenarioFit]) -> list:
+    """Index notes: the likelihood convention of each experiment (as the fits used it), and
+    every best fit on an arbitrary range edge (also a ``UserWarning``: such a χ²_min is an
+    upper bound)."""
+    import warnings
+
+    from cevnsfast.report import Artifact
+
+    conventions = list(dict.fromkeys(c for f in fits for c in f.conventions))
+    notes = [
+        Artifact(
+            SECTION,
+            "Likelihood convention of these fits",
+            "note",
+            None,
+            "Each experiment's likelihood as set up for these fits (its own settings; "
+            "combinations add the χ² of the parts): "
+            + "; ".join(f"`{c}`" for c in conventions)
+            + ". Magnetic-moment, charge-radius and millicharge fits are CEvNS + ν–e "
+            "scattering on CsI (electron recoils at E_ee = T_e), CEvNS only on LAr (F90 "
+            "rejects electron recoils); docs/models.md §3.3. Best fits on a physical bound "
+            "(μ = 0, g → 0, R_n = R_p, sin²2θ ∈ [0, 1]) "
+            "are listed in the CSV column `best_fit_at_physical_bound`.",
+        )
+    ]
+    edged = [f for f in fits if f.on_edge]
+    for f in edged:
+        warnings.warn(
+            f"scenario {f.scenario} on {f.experiment}: best fit on the scan-range edge "
+            f"({', '.join(f.on_edge)}); χ²_min is an upper bound",
+            stacklevel=3,
+        )
+    text = (
+        "Best fits on a scan-range edge (χ²_min is then an upper bound; column "
+        "`best_fit_on_edge` of the CSV): "
+        + "; ".join(f"{f.scenario} on {f.experiment} ({', '.join(f.on_edge)})" for f in edged)
+        if edged
+        else "No best fit lies on an arbitrary scan-range edge."
+    )
+    notes.append(Artifact(SECTION, "Best fits on range edges", "note", None, text))
+    return notes
 
 
 def _markdown_table(names, experiments, fits_by) -> str:

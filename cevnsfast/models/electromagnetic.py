@@ -6,8 +6,11 @@ Talk (shared/seeds/004) and De Romeri et al., JHEP 04 (2023) 035 (arXiv:2211.119
 * magnetic moment (Vogel & Engel, PRD 39 (1989) 3378), no interference with the SM:
   dσ/dT ⊃ (π α²/m_e²)(1/T − 1/E) Z² F² |μ_να/μ_B|²  — structure M, amplitude Z μ;
 * charge radius and millicharge shift the proton coupling (Cadeddu et al., PRD 98 (2018)
-  113010): g_V^p → g_V^p − Q_ℓℓ, Q_ℓℓ = (√2πα/3G_F)⟨r²_νℓ⟩ + (2√2πα/G_F q²) q_νℓ — the
-  millicharge term is a weight 1/q² of the amplitude;
+  113010 and PRD 102 (2020) 015030): g_V^p → g_V^p − Q_ℓℓ,
+  Q_ℓℓ = (2√2πα/G_F)(⟨r²_νℓ⟩/6 − q_νℓ/|q|²), |q|² = 2MT — the neutrino charge form factor
+  f_Q(q²) = q_ν + q²⟨r²⟩/6 (Giunti & Studenikin, RMP 87 (2015) 531) over the photon
+  propagator at spacelike q² = −|q|², so millicharge and charge radius enter with opposite
+  signs; the millicharge term is a weight 1/|q|² of the amplitude;
 * transition moment ν_α → ν₄ (Brdar et al. arXiv:2007.15563; Miranda et al.
   arXiv:2109.09545): the M structure with the massive-final-state bracket and kinematics, the
   sterile mass m₄ a table axis.
@@ -16,6 +19,7 @@ Antineutrinos (ν̄_μ) carry the ν_μ properties (the EM vertex flips sign wit
 the cross section is the same, arXiv:2211.11905).
 """
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -27,6 +31,7 @@ from cevnsfast.constants import (
     E_PROMPT_MEV,
     G_F_MEV2,
     HBARC_MEV_CM,
+    M_E_MEV,
 )
 from cevnsfast.models.terms import (
     MU_UNIT_1E10_MUB,
@@ -42,6 +47,7 @@ from cevnsfast.models.terms import (
 )
 from cevnsfast.nuclei import Isotope
 from cevnsfast.physics.cross_sections import weak_charge_sm
+from cevnsfast.physics.electron_scattering import es_couplings
 from cevnsfast.physics.flux import FluxComponent
 
 FLAVOUR_INDEX = {"e": 0, "mu": 1}
@@ -54,7 +60,19 @@ CHARGE_RADIUS_PER_UNIT = (
 )
 """Q_ℓℓ per unit ⟨r²⟩ (10⁻³² cm²): √2πα/(3 G_F) ⟨r²⟩ = 0.0238 (dimensionless)."""
 MILLICHARGE_PER_UNIT_MEV2 = 2.0 * np.sqrt(2.0) * np.pi * ALPHA_EM / G_F_MEV2 * MILLICHARGE_UNIT_E
-"""Q_ℓℓ q² per unit q_ν (10⁻⁸ e): 2√2πα/G_F q_ν, in MeV²."""
+"""−Q_ℓℓ |q|² per unit q_ν (10⁻⁸ e): 2√2πα/G_F, in MeV² (Q_ℓℓ ⊃ −(2√2πα/G_F) q_ν/|q|²)."""
+
+
+@dataclass(frozen=True)
+class ElectronTerms:
+    """ν–e elastic scattering of one flux component as linear forms in x = (1, c_1, …):
+    g_V(T) = g_v_constant · x + (g_v_per_t_mev · x)/T, g_A (a number), μ/μ_B = mu · x
+    (``physics.electron_scattering`` gives dσ/dT_e in g_V, g_A, μ)."""
+
+    g_v_constant: np.ndarray
+    g_v_per_t_mev: np.ndarray
+    g_a: float
+    mu: np.ndarray
 
 
 def _sm_part(nucleus: Isotope, physics, n: int) -> tuple[str, np.ndarray]:
@@ -79,6 +97,12 @@ class MagneticMoment(Model):
             "M", [("F", magnetic)]
         )
 
+    def electron_terms(self, component: FluxComponent, sin2_theta_w: float) -> ElectronTerms:
+        """ν–e scattering: SM g_V, g_A and the magnetic moment of the incoming flavour."""
+        g_v, g_a = es_couplings(component, sin2_theta_w)
+        mu = unit_vector(2, 1 + FLAVOUR_INDEX[component.flavour], MU_UNIT_1E10_MUB)
+        return ElectronTerms(unit_vector(2, 0, g_v), np.zeros(3), g_a, mu)
+
 
 class ChargeRadiusMillicharge(Model):
     """Diagonal charge radii ⟨r²_ee⟩, ⟨r²_μμ⟩ (10⁻³² cm²) and millicharges q_ee, q_μμ
@@ -100,8 +124,18 @@ class ChargeRadiusMillicharge(Model):
         i = FLAVOUR_INDEX[component.flavour]
         sm_name, sm = _sm_part(nucleus, physics, 4)
         constant = sm + unit_vector(4, 1 + i, -nucleus.z * CHARGE_RADIUS_PER_UNIT)
-        millicharge = unit_vector(4, 3 + i, -nucleus.z * MILLICHARGE_PER_UNIT_MEV2)
+        # g_V^p − Q_ℓℓ: −Z ⟨r²⟩ term, +Z q_ν/|q|² term (opposite signs, see module doc)
+        millicharge = unit_vector(4, 3 + i, nucleus.z * MILLICHARGE_PER_UNIT_MEV2)
         return amplitude_terms("V", [(sm_name, constant), ("F/q2", millicharge)])
+
+    def electron_terms(self, component: FluxComponent, sin2_theta_w: float) -> ElectronTerms:
+        """ν–e scattering: g_V^e → g_V^e + Q_ℓℓ (electron charge −1 against the proton's +1),
+        Q_ℓℓ with |q|² = 2 m_e T: ⟨r²⟩ constant, q_ν as 1/T."""
+        i = FLAVOUR_INDEX[component.flavour]
+        g_v, g_a = es_couplings(component, sin2_theta_w)
+        constant = unit_vector(4, 0, g_v) + unit_vector(4, 1 + i, CHARGE_RADIUS_PER_UNIT)
+        per_t = unit_vector(4, 3 + i, -MILLICHARGE_PER_UNIT_MEV2 / (2.0 * M_E_MEV))
+        return ElectronTerms(constant, per_t, g_a, np.zeros(5))
 
     def weight(self, name, nucleus, t_mev, axis_values, physics, radius_scale) -> np.ndarray:
         if name == "F/q2":  # F(q)/q² in MeV⁻²

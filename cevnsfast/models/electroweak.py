@@ -23,6 +23,18 @@ from cevnsfast.physics.cross_sections import weak_charge_sm
 from cevnsfast.physics.flux import FluxComponent
 from cevnsfast.physics.form_factors import KN_AK_FM, KN_R0_FM, form_factor
 
+CHARGE_RADIUS_FM = {"Cs133": 4.8041, "I127": 4.7500, "Ar40": 3.4274}
+"""Measured rms nuclear charge radii (Angeli & Marinova, At. Data Nucl. Data Tables 99 (2013)
+69): the physical lower end of a neutron-radius scan — nuclear models give these
+neutron-rich nuclei a positive neutron skin R_n − R_p (Cadeddu et al. PRL 120 (2018) 072501
+take R_p from the same charge radii; the point-proton radius is ≈ 0.06 fm below R_ch)."""
+
+
+def proton_radius_floor_fm(nuclei: list[str]) -> float:
+    """Lower end of a common R_n scan for a detector: the smallest charge radius of its
+    nuclei (CsI: 4.75 fm of I; Ar: 3.43 fm)."""
+    return min(CHARGE_RADIUS_FM[n] for n in nuclei)
+
 
 class WeakMixingAngle(Model):
     """δ = sin²θ_W − sin²θ_W(spec): Q_V → Q_V − 2 Z δ (exactly linear in δ)."""

@@ -15,13 +15,15 @@ the NSI normalisation of ``physics.gni_normalisation``). The scan maps (m, g) �
 Charges (g_ν = g_q = g unless stated):
 * vector universal  Q' = Σ_q g_q N_q/g = 3(Z + N)            (V, interferes with the SM)
 * vector B−L        g_q = g/3, g_ν = −g: Q' = −(Z + N)
-* scalar            Q_φ = Σ_q (Z m_p/m_q f^p_Tq + N m_n/m_q f^n_Tq)   (S, no interference)
+* scalar            Q_φ = 15.1 Z + 14 N (Cerdeño et al. 2016; or the u + d sum
+                    Σ_q (Z m_p/m_q f^p_Tq + N m_n/m_q f^n_Tq), ``nucleon_charges``)   (S)
 * tensor            Q_T = Σ_q (Z δ^p_q + N δ^n_q)                     (T, no interference)
 * S₁ leptoquark     Q_LQ = (Z F_Z + 2N F_N) g²/(4√2 G_F (q² + m²)) for every ν_i → ν_j,
                     i, j ∈ {e, μ} (λ_1j = (g, g, 0); talk, arXiv:2307.13790): (Q_V + Q_ii)²
                     + Σ_{j≠i} Q_ij². Heavy S₁: ε^{dV}_{ij} = g²/(4√2 G_F m²).
 Scalar/tensor with the κ_S, κ_T of the engine's GNI: the heavy limit is the GNI with
-ε^{uX} = ε^{dX} = ε; the scalar reproduces g⁴ Q_φ² M² T/(4π E² (q² + m²)²) (Cerdeño et al.).
+ε^{uX} = ε^{dX} = ε (scalar: with ``nucleon_charges="quark_ud"``); the scalar reproduces
+g⁴ Q_φ² M² T/(4π E² (q² + m²)²) (Cerdeño et al.).
 """
 
 from typing import Any
@@ -42,6 +44,7 @@ from cevnsfast.models.terms import (
     unit_vector,
 )
 from cevnsfast.nuclei import Isotope
+from cevnsfast.physics.bsm import light_scalar_charge
 from cevnsfast.physics.cross_sections import weak_charge_sm
 from cevnsfast.physics.flux import FluxComponent
 
@@ -86,6 +89,13 @@ class _Mediator(Model):
     def _sm(self, nucleus, physics) -> np.ndarray:
         return unit_vector(1, 0, weak_charge_sm(nucleus, physics["sin2_theta_w"]))
 
+    def cancellation_eps(self, nucleus: Isotope, sin2_theta_w: float) -> float | None:
+        """Heavy-limit reduced coupling ε at which the mediator amplitude turns the SM
+        amplitude into its opposite (same rate as the SM: the narrow allowed band of the
+        (m, g) plane), or None when the model has no such band (no interference, or the
+        wrong sign)."""
+        return None
+
 
 class LightVectorUniversal(_Mediator):
     """Z' coupled with g to every quark and to ν_L: Q_V → Q_V + ε 3(Z+N) w."""
@@ -94,6 +104,11 @@ class LightVectorUniversal(_Mediator):
     title = "light vector mediator (universal)"
     reference = "talk; arXiv:2211.11905 §6"
     charge_per_nucleon = 3.0
+
+    def cancellation_eps(self, nucleus: Isotope, sin2_theta_w: float) -> float | None:
+        """Q_V + ε Q' = −Q_V: ε = −2 Q_V/Q' (positive only for Q' > 0: universal, not B−L)."""
+        eps = -2.0 * weak_charge_sm(nucleus, sin2_theta_w) / (self.charge_per_nucleon * nucleus.a)
+        return eps if eps > 0 else None
 
     def rate_terms(self, nucleus: Isotope, component: FluxComponent, physics) -> list[RateTerm]:
         z_prime = unit_vector(1, 1, self.charge_per_nucleon * nucleus.a)
@@ -109,14 +124,20 @@ class LightVectorBminusL(LightVectorUniversal):
 
 
 class LightScalar(_Mediator):
-    """Scalar φ coupled with g to u, d and ν: C_S = ε Q_φ w (S structure, κ_S = ½)."""
+    """Scalar φ coupled with g to quarks and ν: C_S = ε Q_φ w (S structure, κ_S = ½), Q_φ of
+    ``bsm.light_scalar_charge`` with the setting ``nucleon_charges`` (default: 15.1 Z + 14 N,
+    Cerdeño et al. 2016, as in arXiv:2211.11905; ``"quark_ud"``: the engine's u + d sum)."""
 
     name = "light_scalar"
     title = "light scalar mediator"
     reference = "talk; arXiv:2211.11905 §6; Cerdeño et al. JHEP 05 (2016) 118"
 
+    def default_settings(self) -> dict[str, Any]:
+        return {**super().default_settings(), "nucleon_charges": "cerdeno2016"}
+
     def rate_terms(self, nucleus: Isotope, component: FluxComponent, physics) -> list[RateTerm]:
-        scalar = unit_vector(1, 1, quark_sum("S", nucleus))
+        q_phi = light_scalar_charge(nucleus, self.settings["nucleon_charges"])
+        scalar = unit_vector(1, 1, q_phi)
         return amplitude_terms("V", [("F", self._sm(nucleus, physics))]) + amplitude_terms(
             "S", [("Fw", scalar)]
         )
@@ -151,6 +172,10 @@ class LeptoquarkS1(_Mediator):
     )
     mass_range_mev = (1.0, 1e7)
     reduced_factor = 0.25
+
+    def cancellation_eps(self, nucleus: Isotope, sin2_theta_w: float) -> float | None:
+        """(Q_V + Q_LQ)² + Q_LQ² = Q_V² ⇔ Q_LQ = −Q_V: ε = −Q_V/(Z + 2N) (the talk's band)."""
+        return -weak_charge_sm(nucleus, sin2_theta_w) / (nucleus.z + 2 * nucleus.n)
 
     def rate_terms(self, nucleus: Isotope, component: FluxComponent, physics) -> list[RateTerm]:
         lq = unit_vector(1, 1, float(nucleus.z + 2 * nucleus.n))

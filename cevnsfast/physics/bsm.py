@@ -215,6 +215,14 @@ CHARGE_RADIUS_UNIT_CM2 = 1e-32
 MILLICHARGE_UNIT_E = 1e-8
 
 
+def millicharge_radius_shift(r2_1e32_cm2, q_1e8_e, q2_mev2) -> np.ndarray:
+    """Q_ℓℓ = (2√2πα/G_F)(⟨r²⟩/6 − q_ν/|q|²) (dimensionless; ⟨r²⟩ in 10⁻³² cm², q_ν in
+    10⁻⁸ e, |q|² in MeV²): the shift of g_V^p of ``dsigma_charge_radius_millicharge``."""
+    r2_mev2 = r2_1e32_cm2 * CHARGE_RADIUS_UNIT_CM2 / HBARC_MEV_CM**2
+    charge = q_1e8_e * MILLICHARGE_UNIT_E
+    return 2.0 * np.sqrt(2.0) * np.pi * ALPHA_EM / G_F_MEV2 * (r2_mev2 / 6.0 - charge / q2_mev2)
+
+
 def dsigma_charge_radius_millicharge(
     e,
     t,
@@ -229,17 +237,18 @@ def dsigma_charge_radius_millicharge(
     radius_scale=1.0,
     form_factor_params=None,
 ) -> np.ndarray:
-    """g_V^p → g_V^p − Q_ℓℓ with (arXiv:2211.11905 §4; Cadeddu et al. PRD 98 (2018) 113010)
+    """g_V^p → g_V^p − Q_ℓℓ with
 
-        Q_ℓℓ = (√2 π α/(3 G_F)) ⟨r²_νℓℓ⟩ + (2√2 π α/(G_F q²)) q_νℓℓ
+        Q_ℓℓ = (2√2 π α/G_F) (⟨r²_νℓℓ⟩/6 − q_νℓℓ/|q|²),   |q|² = 2MT
 
-    ⟨r²⟩ in 10⁻³² cm², q in 10⁻⁸ e, by incoming flavour (ν̄_μ as ν_μ)."""
+    from the photon exchange e² f_Q(q²)/q² with the neutrino charge form factor
+    f_Q(q²) = q_ν + q² ⟨r²⟩/6 (Giunti & Studenikin, RMP 87 (2015) 531: f_Q(0) = q_ν,
+    ⟨r²⟩ = 6 df_Q/dq²|₀) at spacelike q² = −|q|²: f_Q/q² = ⟨r²⟩/6 − q_ν/|q|², so the
+    millicharge and the charge radius enter with opposite signs (the form used by Cadeddu
+    et al., PRD 102 (2020) 015030, arXiv:2005.01645; docs/models.md §3.4). ⟨r²⟩ in
+    10⁻³² cm², q in 10⁻⁸ e, by incoming flavour (ν̄_μ as ν_μ)."""
     r2, q_nu = (r2_e, q_e) if component.flavour == "e" else (r2_mu, q_mu)
-    r2_mev2 = r2 * CHARGE_RADIUS_UNIT_CM2 / HBARC_MEV_CM**2
-    shift = np.sqrt(2.0) * np.pi * ALPHA_EM / (3.0 * G_F_MEV2) * r2_mev2
-    shift = shift + 2.0 * np.sqrt(2.0) * np.pi * ALPHA_EM / (G_F_MEV2 * _q2(t, nucleus)) * (
-        q_nu * MILLICHARGE_UNIT_E
-    )
+    shift = millicharge_radius_shift(r2, q_nu, _q2(t, nucleus))
     f = _ff(t, nucleus, form_factor_name, radius_scale, form_factor_params)
     charge = ((_gvp(sin2_theta_w) - shift) * nucleus.z - 0.5 * nucleus.n) * f
     return _vector(e, t, nucleus, charge**2)
@@ -314,6 +323,27 @@ def dsigma_light_vector(
     return _vector(e, t, nucleus, (charge * f) ** 2)
 
 
+LIGHT_SCALAR_NUCLEON_CHARGES = {"cerdeno2016": (15.1, 14.0), "quark_ud": None}
+"""Nucleon charges (q_p, q_n) of a scalar coupled with g to quarks, Q_φ = Z q_p + N q_n:
+``cerdeno2016`` — Q_φ = 15.1 Z + 14 N of Cerdeño et al., JHEP 05 (2016) 118, the set of the
+talk's light-scalar fits (arXiv:2211.11905 §6); ``quark_ud`` — the engine's u + d sum
+Σ_q (Z m_p/m_q f^p_Tq + N m_n/m_q f^n_Tq) with f_Tq of Hoferichter et al. 2015 and PDG 2022
+masses (≈ 17.3 per nucleon), the heavy-mediator limit of the engine's scalar NSI."""
+
+
+def light_scalar_charge(nucleus: Isotope, nucleon_charges: str = "cerdeno2016") -> float:
+    """Q_φ of ``nucleus`` with the named set of ``LIGHT_SCALAR_NUCLEON_CHARGES``."""
+    if nucleon_charges not in LIGHT_SCALAR_NUCLEON_CHARGES:
+        raise ValueError(
+            f"light scalar nucleon_charges {nucleon_charges!r}; "
+            f"choose one of {', '.join(LIGHT_SCALAR_NUCLEON_CHARGES)}"
+        )
+    charges = LIGHT_SCALAR_NUCLEON_CHARGES[nucleon_charges]
+    if charges is None:
+        return quark_sum_coefficient("S", nucleus)
+    return charges[0] * nucleus.z + charges[1] * nucleus.n
+
+
 def dsigma_light_scalar(
     e,
     t,
@@ -325,13 +355,14 @@ def dsigma_light_scalar(
     form_factor_name="klein_nystrand",
     radius_scale=1.0,
     form_factor_params=None,
+    nucleon_charges: str = "cerdeno2016",
 ) -> np.ndarray:
     """SM + g⁴ Q_φ² M² T F²/(4π E² (q² + m²)²) (Cerdeño et al. JHEP 05 (2016) 118; no
-    interference), Q_φ = Σ_{q=u,d} (Z m_p/m_q f^p_Tq + N m_n/m_q f^n_Tq), g_ν = g_q = g."""
+    interference), Q_φ of ``light_scalar_charge`` (default 15.1 Z + 14 N), g_ν = g_q = g."""
     e = np.asarray(e, dtype=float)
     t = np.asarray(t, dtype=float)
     m = nucleus.mass_mev
-    q_phi = quark_sum_coefficient("S", nucleus)
+    q_phi = light_scalar_charge(nucleus, nucleon_charges)
     f2 = _ff(t, nucleus, form_factor_name, radius_scale, form_factor_params) ** 2
     prop = 1.0 / (_q2(t, nucleus) + mass_mev**2)
     scalar = g**4 * q_phi**2 * m**2 * t * f2 * prop**2 / (4.0 * np.pi * e**2) * HBARC_MEV_CM**2
@@ -629,11 +660,15 @@ def direct_model_counts(
     time_shift_us: float = 0.0,
     settings: QuadratureSettings = QuadratureSettings(),
     breakpoints_kevnr: Callable[[Isotope], list[float]] | None = None,
+    electron_scattering: bool = True,
 ) -> np.ndarray:
     """Counts per bin of the model called ``model_name`` (``cevnsfast.models``) by direct
     integration of its exact cross section above, at table couplings ``values`` (name →
     value, missing = 0) and axis value ``axis_value``. Mediator couplings ε are converted to
-    g with ``physical_g``; everything else is the formulas of this module."""
+    g with ``physical_g``; everything else is the formulas of this module. The
+    electromagnetic models add ν–e scattering (``electron_scattering.direct_es_counts``,
+    zero for a detector that does not count electron recoils) unless
+    ``electron_scattering`` is False."""
     physics = detector.spec.physics
     kw = dict(
         sin2_theta_w=physics["sin2_theta_w"],
@@ -654,22 +689,29 @@ def direct_model_counts(
         sigma = _bind(dsigma_weak_mixing, delta_sin2=v.get("delta_sin2_theta_w", 0.0), **kw)
     elif model_name == "neutron_radius":
         sigma = _bind(dsigma_neutron_radius, r_n_fm=axis_value, **kw)
-    elif model_name == "magnetic_moment":
-        sigma = _bind(
-            dsigma_magnetic_moment,
-            mu_e_1e10=v.get("mu_nue", 0.0),
-            mu_mu_1e10=v.get("mu_numu", 0.0),
-            **kw,
-        )
-    elif model_name == "charge_radius_millicharge":
-        sigma = _bind(
-            dsigma_charge_radius_millicharge,
-            r2_e=v.get("r2_ee", 0.0),
-            r2_mu=v.get("r2_mumu", 0.0),
-            q_e=v.get("q_ee", 0.0),
-            q_mu=v.get("q_mumu", 0.0),
-            **kw,
-        )
+    elif model_name in ("magnetic_moment", "charge_radius_millicharge"):
+        from cevnsfast.physics.electron_scattering import direct_es_counts  # imports bsm
+
+        if model_name == "magnetic_moment":
+            sigma = _bind(
+                dsigma_magnetic_moment,
+                mu_e_1e10=v.get("mu_nue", 0.0),
+                mu_mu_1e10=v.get("mu_numu", 0.0),
+                **kw,
+            )
+        else:
+            sigma = _bind(
+                dsigma_charge_radius_millicharge,
+                r2_e=v.get("r2_ee", 0.0),
+                r2_mu=v.get("r2_mumu", 0.0),
+                q_e=v.get("q_ee", 0.0),
+                q_mu=v.get("q_mumu", 0.0),
+                **kw,
+            )
+        nuclear = direct_counts(detector, sigma, breakpoints_kevnr=breakpoints_kevnr, **run)
+        if not electron_scattering:
+            return nuclear
+        return nuclear + direct_es_counts(detector, v, kw["sin2_theta_w"], time_shift_us)
     elif model_name == "gni":
         sigma = _bind(
             dsigma_gni, c_v=v.get("C_V", 0.0), c_s=v.get("C_S", 0.0), c_t=v.get("C_T", 0.0), **kw
