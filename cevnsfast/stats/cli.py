@@ -99,13 +99,13 @@ def _run_belt(experiments: str, axes, fixed: dict, fc: dict, model: str | None =
 def fc_profile(experiments: str, result, cl, fc: dict, plot: Path | None, as_json: bool) -> None:
     """``profile --toys``: FC critical values and intervals beside the Wilks ones."""
     from cevnsfast import plots
-    from cevnsfast.scan.grid import Axis, cl_label
+    from cevnsfast.scan.grid import cl_label
     from cevnsfast.scan.intervals import delta_chi2_threshold, format_intervals
-    from cevnsfast.stats.feldman_cousins import fc_intervals
+    from cevnsfast.stats.feldman_cousins import ParamAxis, fc_intervals
     from cevnsfast.stats.figures import fc_profile_figure
 
     v = result.values
-    axis = Axis(result.param, float(v[0]), float(v[-1]), v.size)
+    axis = ParamAxis(result.param, float(v[0]), float(v[-1]), v.size)
     belt = _run_belt(experiments, [axis], result.fixed, fc)
     crit, err = belt.critical(cl)
     d = result.delta_chi2
@@ -182,8 +182,7 @@ def fc_scan(experiments: str, ds, spec, cl, fc: dict, plot: Path | None) -> dict
 
 
 def _grid(experiments, model, param, lo, hi, points, assignments):
-    from cevnsfast.scan.grid import Axis
-    from cevnsfast.stats.feldman_cousins import build_experiment, grid_points
+    from cevnsfast.stats.feldman_cousins import ParamAxis, build_experiment, grid_points
 
     fixed = {}
     for item in assignments:
@@ -200,7 +199,7 @@ def _grid(experiments, model, param, lo, hi, points, assignments):
         except ValueError as err:
             raise click.BadParameter(str(err), param_hint="--param") from None
     try:
-        axis = Axis(param, lo, hi, points)
+        axis = ParamAxis(param, lo, hi, points)
         exp = build_experiment(experiments, [param, *fixed], model)
         return exp, grid_points(exp, [axis], fixed), axis
     except ValueError as err:

@@ -19,8 +19,8 @@ data, auxiliary measurements at those values),
     q̃ > q_A:  CL_{s+b} = 1 − Φ((q̃ + q_A)/(2√q_A)),  CL_b = 1 − Φ((q̃ − q_A)/(2√q_A)).
 
 The expected CLs for a background-only outcome N σ from the median is the same formula at
-√q̃ = max(√q_A − N, 0) (their §4.2; CLs = (1 − Φ(√q_A − N))/Φ(N)), which gives the ±1σ/±2σ
-bands. *Toys*: CL_{s+b} from toys drawn at μ, CL_b from toys drawn at μ₀ (``stats.toys``).
+the q̃ of that outcome (``expected_cls``; CLs = (1 − Φ(√q_A − N))/Φ(N)), which gives the
+±1σ/±2σ bands. *Toys*: CL_{s+b} from toys drawn at μ, CL_b from toys drawn at μ₀ (``stats.toys``).
 """
 
 import math
@@ -59,9 +59,16 @@ def cls_asymptotic(q: np.ndarray, q_asimov: np.ndarray) -> np.ndarray:
 
 
 def expected_cls(q_asimov: np.ndarray, n_sigma: float) -> np.ndarray:
-    """Expected CLs for a null-hypothesis outcome ``n_sigma`` from the median."""
-    sqa = np.sqrt(np.maximum(q_asimov, 0.0))
-    return cls_asymptotic(np.maximum(sqa - n_sigma, 0.0) ** 2, q_asimov)
+    """Expected CLs for a null-hypothesis outcome μ̂ = N σ (N = ``n_sigma``) from the median.
+
+    With q_A = μ²/σ²: q̃ = (√q_A − N)² for 0 ≤ N ≤ √q_A (0 above), and q̃ = q_A − 2N√q_A for
+    N < 0 (μ̂ < 0 is replaced by 0 in q̃, arXiv:1007.1727 Eq. 16). Fed to
+    :func:`cls_asymptotic` this gives CLs = (1 − Φ(√q_A − N))/Φ(N), whose crossing is the
+    band σ(Φ⁻¹(1 − αΦ(N)) + N) (their Eq. 89 with the CLs denominator)."""
+    qa = np.maximum(np.asarray(q_asimov, dtype=float), 0.0)
+    sqa = np.sqrt(qa)
+    q = np.maximum(sqa - n_sigma, 0.0) ** 2 if n_sigma >= 0 else qa - 2.0 * n_sigma * sqa
+    return cls_asymptotic(q, qa)
 
 
 def crossing(values: np.ndarray, cls: np.ndarray, alpha: float) -> float | None:

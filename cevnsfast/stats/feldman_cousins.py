@@ -35,12 +35,36 @@ from typing import Any
 import numpy as np
 
 from cevnsfast.likelihood.base import Experiment
-from cevnsfast.scan.grid import Axis, progress_bar, table_hashes
+from cevnsfast.scan.grid import progress_bar, table_hashes
 from cevnsfast.scan.intervals import Interval, contour_2d, delta_chi2_threshold, intervals_1d
 from cevnsfast.scan.store import ScanStore, store_exists
 from cevnsfast.stats.toys import draw_toys, rng_for, toy_chi2
 
 BELT_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class ParamAxis:
+    """``n`` equally spaced values of parameter ``name`` from ``lo`` to ``hi``; the name is
+    checked against the experiment's parameters (couplings or a model's), not here."""
+
+    name: str
+    lo: float
+    hi: float
+    n: int
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.lo) and math.isfinite(self.hi) and self.lo < self.hi):
+            raise ValueError(f"{self.name}: needs finite LO < HI, got {self.lo}:{self.hi}")
+        if isinstance(self.n, bool) or int(self.n) != self.n or self.n < 2:
+            raise ValueError(f"{self.name}: needs at least 2 points, got {self.n}")
+
+    @property
+    def values(self) -> np.ndarray:
+        return np.linspace(self.lo, self.hi, int(self.n))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "lo": float(self.lo), "hi": float(self.hi), "n": int(self.n)}
 
 
 @dataclass(frozen=True)
@@ -54,7 +78,7 @@ class BeltSpec:
     """
 
     experiments: str
-    axes: tuple[Axis, ...]
+    axes: tuple[ParamAxis, ...]
     fixed: Mapping[str, float] = field(default_factory=dict)
     model: str | None = None
     n_toys: int = 1000
@@ -63,7 +87,9 @@ class BeltSpec:
     chunk: int = 1
 
     def __post_init__(self) -> None:
-        axes = tuple(a if isinstance(a, Axis) else Axis(**a) for a in self.axes)
+        axes = tuple(
+            ParamAxis(**a.as_dict()) if hasattr(a, "as_dict") else ParamAxis(**a) for a in self.axes
+        )
         object.__setattr__(self, "axes", axes)
         object.__setattr__(self, "fixed", {k: float(v) for k, v in dict(self.fixed).items()})
         for name, value, low in (("n_toys", self.n_toys, 10), ("stride", self.stride, 1)):
@@ -94,7 +120,7 @@ class BeltSpec:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "BeltSpec":
-        return cls(**{**d, "axes": tuple(Axis(**a) for a in d["axes"])})
+        return cls(**{**d, "axes": tuple(ParamAxis(**a) for a in d["axes"])})
 
 
 def build_experiment(
@@ -112,7 +138,7 @@ def build_experiment(
 
 
 def grid_points(
-    experiment: Experiment, axes: Sequence[Axis], fixed: Mapping[str, float]
+    experiment: Experiment, axes: Sequence[ParamAxis], fixed: Mapping[str, float]
 ) -> np.ndarray:
     """Grid rows (C order of the axes) with one column per coupling of ``experiment``;
     couplings that are neither axes nor fixed are 0 (the SM for the NSI/GNI couplings)."""
@@ -196,22 +222,31 @@ class Belt:
         return crit.reshape(shape), err.reshape(shape)
 
 
+TIE_TOLERANCE = 1e-9
+"""Relative tolerance of Δχ² ≤ c: with discrete data (Poisson counts) the observed statistic
+can equal a toy outcome's, and c is such an outcome; rounding must not exclude it."""
+
+
+def _excess(delta_chi2: np.ndarray, critical: np.ndarray) -> np.ndarray:
+    """Δχ² − c (≤ 0: inside the FC set), ties within ``TIE_TOLERANCE`` counted inside."""
+    c = np.asarray(critical, float)
+    return np.asarray(delta_chi2, float) - c - TIE_TOLERANCE * np.maximum(np.abs(c), 1.0)
+
+
 def fc_intervals(
     values: np.ndarray, delta_chi2: np.ndarray, critical: np.ndarray
 ) -> list[Interval]:
     """The FC confidence set {θ : Δχ²(θ) ≤ c(θ)} of a 1D scan as disjoint intervals, by the
     interpolated crossings of ``intervals_1d`` applied to Δχ² − c (offset by 1 so that its
     threshold is positive)."""
-    d = np.asarray(delta_chi2, float) - np.asarray(critical, float) + 1.0
-    return intervals_1d(values, d, 1.0, min_chi2=0.0)
+    return intervals_1d(values, _excess(delta_chi2, critical) + 1.0, 1.0, min_chi2=0.0)
 
 
 def fc_region(
     x: np.ndarray, y: np.ndarray, delta_chi2: np.ndarray, critical: np.ndarray
 ) -> list[np.ndarray]:
     """Contour lines of the 2D FC region Δχ² = c(θ) (``"ij"`` grids)."""
-    d = np.asarray(delta_chi2, float) - np.asarray(critical, float) + 1.0
-    return contour_2d(x, y, d, 1.0, min_chi2=0.0)
+    return contour_2d(x, y, _excess(delta_chi2, critical) + 1.0, 1.0, min_chi2=0.0)
 
 
 # ---- running: tasks, store, executor ------------------------------------------------------

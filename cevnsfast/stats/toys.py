@@ -54,9 +54,11 @@ def draw_toys(sources: Sequence[ToySource], n: int, rng: np.random.Generator) ->
     """``n`` pseudo-experiments from ``sources`` (see the module docstring)."""
     observed, centres = [], []
     for src in sources:
-        mean = np.maximum(np.asarray(src.expected, dtype=float), 0.0)
+        mean = np.asarray(src.expected, dtype=float)
         if src.variance is None:
-            observed.append(rng.poisson(mean, size=(n, mean.size)).astype(float))
+            # N_th ≥ 0 up to rounding (e.g. LAr's signed background-shape components)
+            lam = np.maximum(mean, 0.0)
+            observed.append(rng.poisson(lam, size=(n, mean.size)).astype(float))
         else:
             sd = np.sqrt(np.asarray(src.variance, dtype=float))
             observed.append(mean + sd * rng.standard_normal((n, mean.size)))
@@ -67,15 +69,8 @@ def draw_toys(sources: Sequence[ToySource], n: int, rng: np.random.Generator) ->
     return ToyBatch(observed, centres)
 
 
-def _serial_chi2(experiment: Experiment, points: np.ndarray) -> np.ndarray:
-    """χ² on the calling thread (small batches: a thread-pool wake-up costs more than it
-    saves; parallelism comes from the executor's processes), non-finite as +inf."""
-    previous = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        values = np.asarray(experiment.chi2_batch(points), dtype=float)
-    finally:
-        numba.set_num_threads(previous)
+def _finite_chi2(experiment: Experiment, points: np.ndarray) -> np.ndarray:
+    values = np.asarray(experiment.chi2_batch(points), dtype=float)
     return np.where(np.isfinite(values), values, np.inf)
 
 
@@ -111,11 +106,23 @@ def toy_chi2(
     coarse = coarse_mask(shape, stride) if stride > 1 else np.ones(n_points, dtype=bool)
     first = coarse.copy()
     first[list(required)] = True
-    first_idx = np.flatnonzero(first)
     grid_index = np.arange(n_points).reshape(shape)
+    # one thread per call: a thread-pool wake-up for a few dozen points costs more than it
+    # saves; parallelism comes from the executor's processes
+    previous = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        _fill(experiment, toys, points, shape, coarse, first, grid_index, stride, candidates, out)
+    finally:
+        numba.set_num_threads(previous)
+    return out
+
+
+def _fill(experiment, toys, points, shape, coarse, first, grid_index, stride, candidates, out):
+    first_idx = np.flatnonzero(first)
     for t in range(toys.n):
         exp = experiment.with_data(toys.measurements(t))
-        out[t, first_idx] = _serial_chi2(exp, points[first_idx])
+        out[t, first_idx] = _finite_chi2(exp, points[first_idx])
         if stride == 1:
             continue
         row = np.where(coarse, out[t], np.inf).reshape(shape)
@@ -130,5 +137,4 @@ def toy_chi2(
         todo = grid_index[near]
         todo = todo[~np.isfinite(out[t, todo]) & ~first[todo]]
         if todo.size:
-            out[t, todo] = _serial_chi2(exp, points[todo])
-    return out
+            out[t, todo] = _finite_chi2(exp, points[todo])
