@@ -87,8 +87,8 @@ def test_toy_means_reproduce_the_expected_counts(names):
     m = src.measured
     zc = (toys.centres[0].mean(0) - src.nuisances)[m] / (src.sigma[m] / np.sqrt(n))
     assert np.max(np.abs(zc)) < 5
-    np.testing.assert_array_equal(toys.centres[0][:, ~m], np.broadcast_to(src.nominal[~m],
-                                                                          (n, (~m).sum())))  # fmt: skip
+    unmeasured = toys.centres[0][:, ~m]
+    np.testing.assert_array_equal(unmeasured, np.broadcast_to(src.nominal[~m], unmeasured.shape))
 
 
 @pytest.mark.parametrize("names", [pytest.param("csi2021", marks=needs_csi), "nai+cryocsi"])
