@@ -81,7 +81,6 @@ def _per_fit_times(exp, points: np.ndarray, quick: bool) -> tuple[float, float]:
     import numba
     from iminuit import Minuit
 
-    from cevnsfast.profile_kernels import poisson_chi2
     from cevnsfast.stats.toys import draw_toys, rng_for
 
     n_toys = 5 if quick else 20
@@ -100,12 +99,19 @@ def _per_fit_times(exp, points: np.ndarray, quick: bool) -> tuple[float, float]:
             sig0, grid, grid_values = toy.signal_inputs(node)
             args = (toy.observed, scale * sig0, scale * grid, grid_values, backgrounds,
                     sigma_norm, toy.sigma_shape, shape_center)  # fmt: skip
-            m = Minuit(lambda p, a=args: poisson_chi2(np.asarray(p), *a), toy.x0.copy())
+            m = Minuit(_chi2_of(args), toy.x0.copy())
             m.errordef = Minuit.LEAST_SQUARES
             m.limits = [(-1, None)] * 4 + [(None, None)] * 3
             m.migrad()
             n_fits += 1
     return ours, (time.perf_counter() - start) / n_fits
+
+
+def _chi2_of(args: tuple):
+    """χ²(params) of one toy at one node, for iminuit (array-parameter form)."""
+    from cevnsfast.profile_kernels import poisson_chi2
+
+    return lambda params: poisson_chi2(np.asarray(params), *args)
 
 
 def run(quick: bool, out_dir: Path | None = None) -> dict[str, dict]:
