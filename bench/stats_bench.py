@@ -18,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numba
 import numpy as np
 
 PARAM, LO, HI, POINTS = "eps_ee_uV", -0.2, 0.6, 81
@@ -61,7 +62,17 @@ def bench_fc(quick: bool, out_dir: Path) -> dict[str, dict]:
     scale = 1000 / n_toys
     label = "extrapolated from 100 toys/point" if quick else "measured"
     ours_per_fit, iminuit_per_fit = _per_fit_times(exp, points, quick)
+    numba.set_num_threads(1)
+    cpu = time.process_time()
+    toy_delta_chi2(exp, points, (POINTS,), 40, 50, rng_for(2, 40), 4)
+    cpu_per_toy = (time.process_time() - cpu) / 50
     return {
+        "fc_csi2021_cpu_per_toy_ms": {
+            "value": cpu_per_toy * 1e3,
+            "unit": "CPU ms per toy (81-node grid, stride 4, one thread); x 81000 toys / 2 "
+            f"cores = {cpu_per_toy * 81000 / 2:.0f} s projected for an idle 2-core machine",
+            "baseline_ratio": None,
+        },
         "fc_csi2021_band_s": {
             "value": seconds * scale,
             "unit": f"s for 81 points x 1000 toys, 2 Dask workers ({label}); figure {figure}",
@@ -78,7 +89,6 @@ def bench_fc(quick: bool, out_dir: Path) -> dict[str, dict]:
 def _per_fit_times(exp, points: np.ndarray, quick: bool) -> tuple[float, float]:
     """Seconds per profiled toy fit: ours (``chi2_batch`` on one thread) and iminuit's, on
     the same toys and grid nodes."""
-    import numba
     from iminuit import Minuit
 
     from cevnsfast.stats.toys import draw_toys, rng_for

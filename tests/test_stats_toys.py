@@ -104,3 +104,24 @@ def test_profile_toys_json(names):
     assert np.all(np.isfinite(out["critical_delta_chi2"]))
     assert {"fc_intervals", "intervals", "critical_delta_chi2_error"} <= set(out)
     assert out["intervals"] and out["fc_intervals"]
+
+
+@needs_csi
+def test_reproduce_section_writes_figures_and_table(tmp_path, monkeypatch):
+    """The 'Beyond Wilks' section (coarse settings): a figure per profile and a table whose
+    Wilks and FC columns both hold intervals and whose coverages are probabilities."""
+    from cevnsfast.stats import report
+
+    monkeypatch.setattr(report, "POINTS", 9)
+    monkeypatch.setattr(report, "TOYS", 15)
+    monkeypatch.setattr(report, "COVERAGE_TOYS", 30)
+    artifacts = report.fc_section(tmp_path)
+    figures = [a for a in artifacts if a.kind == "figure"]
+    assert len(figures) == 2 and all(a.path.is_file() for a in figures)
+    (table,) = [a for a in artifacts if a.kind == "table"]
+    rows = table.markdown.splitlines()[2:]
+    assert len(rows) == 2
+    for row in rows:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        assert cells[1].startswith(("[", "(")) and cells[2].startswith(("[", "("))
+        assert 0.0 <= float(cells[3].split("±")[0]) <= 1.0

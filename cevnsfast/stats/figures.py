@@ -5,6 +5,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from cevnsfast.scan.intervals import contour_2d
+from cevnsfast.stats.feldman_cousins import fc_intervals
 
 
 def fc_profile_figure(
@@ -27,11 +28,8 @@ def fc_profile_figure(
         values, critical - critical_error, critical + critical_error, color="tab:red", alpha=0.25
     )
     ax.axhline(wilks, color="tab:blue", ls="--", label=f"Wilks ({wilks:.2f})")
-    allowed = delta_chi2 <= critical
-    ax.fill_between(
-        values, 0, 1, where=allowed, transform=ax.get_xaxis_transform(), color="tab:red",
-        alpha=0.08, label="FC confidence set",
-    )  # fmt: skip
+    for k, iv in enumerate(fc_intervals(values, delta_chi2, critical)):
+        ax.axvspan(iv.lo, iv.hi, color="tab:red", alpha=0.08, label="FC set" if k == 0 else None)
     top = max(2.0 * wilks, float(np.nanmax(critical)) * 1.3)
     ax.set_ylim(0, top)
     ax.set_xlabel(param)

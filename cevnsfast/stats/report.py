@@ -12,8 +12,8 @@ import numpy as np
 SECTION = "Beyond Wilks: Feldman–Cousins and coverage (CsI 2021)"
 PARAMS = {"eps_ee_uV": (-0.2, 0.6), "eps_mumu_uV": (-0.2, 0.6)}
 """Profiles of the section and their ranges (both degenerate minima inside)."""
-POINTS = 21
-TOYS = 100
+POINTS = 31
+TOYS = 80
 COVERAGE_TOYS = 200
 CL = 0.9
 
