@@ -27,9 +27,9 @@ PARAM, LO, HI, POINTS = "eps_ee_uV", -0.2, 0.6, 81
 def bench_fc(quick: bool, out_dir: Path) -> dict[str, dict]:
     from cevnsfast.likelihood.registry import experiment
     from cevnsfast.plots import save
+    from cevnsfast.scan.grid import Axis
     from cevnsfast.stats.feldman_cousins import (
         BeltSpec,
-        ParamAxis,
         grid_points,
         observed_delta_chi2,
         run_belt,
@@ -39,7 +39,7 @@ def bench_fc(quick: bool, out_dir: Path) -> dict[str, dict]:
     from cevnsfast.stats.toys import rng_for
 
     n_toys = 100 if quick else 1000
-    axis = ParamAxis(PARAM, LO, HI, POINTS)
+    axis = Axis(PARAM, LO, HI, POINTS)
     exp = experiment("csi2021", [PARAM])
     points = grid_points(exp, [axis], {})
     toy_delta_chi2(exp, points, (POINTS,), 40, 3, rng_for(0, 0), 4)  # compile here
@@ -47,7 +47,7 @@ def bench_fc(quick: bool, out_dir: Path) -> dict[str, dict]:
     with tempfile.TemporaryDirectory() as tmp:
         store = Path(tmp) / "belt.zarr"
         # warm the workers (experiment build, kernel load) on a 1-point belt first
-        warm = BeltSpec("csi2021", (ParamAxis(PARAM, LO, HI, 2),), {}, None, 10, 0, 4)
+        warm = BeltSpec("csi2021", (Axis(PARAM, LO, HI, 2),), {}, None, 10, 0, 4)
         run_belt(warm, Path(tmp) / "warm.zarr", workers=2, progress=False)
         start = time.perf_counter()
         belt = run_belt(spec, store, workers=2, progress=False)

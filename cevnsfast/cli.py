@@ -287,7 +287,7 @@ def profile(
     )
     cl_value = parse_cl(cl)
     if fc["toys"]:
-        fc_profile(experiments, result, cl_value, fc, plot, as_json)
+        fc_profile(experiments, result, cl_value, fc, plot, as_json, model, log_spaced)
         return
     if plot is not None:
         from cevnsfast import plots

@@ -6,13 +6,13 @@ import math
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from releases import needs_csi
 from stats_models import GaussianShift
 
 from cevnsfast.cli import main
+from cevnsfast.scan.grid import Axis
 from cevnsfast.scan.store import ScanStore
 from cevnsfast.stats.bayes import Prior, sample
-from cevnsfast.stats.feldman_cousins import BeltSpec, ParamAxis, run_belt
+from cevnsfast.stats.feldman_cousins import BeltSpec, run_belt
 
 
 def test_gaussian_posterior_and_evidence():
@@ -36,7 +36,7 @@ def test_belt_store_resumes_to_the_same_toys(tmp_path):
     """A store with one chunk's marker and data removed is finished by ``resume``, giving the
     toys of an uninterrupted run (per-task seeds)."""
     exp = GaussianShift(x=0.2)
-    spec = BeltSpec("gauss", (ParamAxis("mu", -2, 2, 6),), {}, None, 20, 4, chunk=2)
+    spec = BeltSpec("gauss", (Axis("mu", -2, 2, 6),), {}, None, 20, 4, chunk=2)
     full = run_belt(spec, tmp_path / "a.zarr", progress=False, experiment=exp)
     store = ScanStore.open(tmp_path / "a.zarr", mode="r+")
     store.arrays["chunk_done"][1:2, 0:1] = 0
@@ -67,7 +67,6 @@ def test_limit_and_coverage_commands_on_asimov_detectors():
     assert cov["wilks_threshold"] == pytest.approx(2.7055, abs=1e-4)
 
 
-@needs_csi
 def test_weak_mixing_angle_posterior_matches_profile():
     """sin²θ_W on CsI 2021: the 68 % central credible interval (flat prior on the scenario's
     range) agrees with the Δχ² = 1 profile-likelihood interval to 15 % of its width (the

@@ -8,11 +8,11 @@ from scipy.optimize import brentq
 from scipy.stats import norm, poisson
 from stats_models import GaussianShift, PoissonCounting
 
+from cevnsfast.scan.grid import Axis
 from cevnsfast.stats.cls import cls_limits
 from cevnsfast.stats.coverage import coverage
 from cevnsfast.stats.feldman_cousins import (
     BeltSpec,
-    ParamAxis,
     critical_value,
     fc_intervals,
     grid_points,
@@ -24,7 +24,7 @@ WILKS_90 = 2.705543454095404  # χ²₁ 90 % quantile
 
 
 def belt(exp, lo, hi, n, toys, seed=1, stride=1):
-    spec = BeltSpec(exp.name, (ParamAxis(exp.coupling_names[0], lo, hi, n),), {}, None, toys, seed,
+    spec = BeltSpec(exp.name, (Axis(exp.coupling_names[0], lo, hi, n),), {}, None, toys, seed,
                     stride)  # fmt: skip
     return run_belt(spec, progress=False, experiment=exp)
 
@@ -119,7 +119,7 @@ def test_poisson_known_background_critical_values_and_coverage():
 
 def test_coverage_of_gaussian_mean_is_nominal_for_both():
     exp = GaussianShift(x=0.4)
-    points = grid_points(exp, [ParamAxis("mu", -6.0, 6.0, 61)], {})
+    points = grid_points(exp, [Axis("mu", -6.0, 6.0, 61)], {})
     cov = coverage(exp, points, (61,), 30, 0.9, 3000, seed=7)
     assert abs(cov.wilks - 0.9) < 3.5 * cov.wilks_error
     assert abs(cov.fc - 0.9) < 3.5 * cov.fc_error + 0.01
@@ -130,7 +130,7 @@ def test_wilks_undercovers_at_a_physical_boundary():
     """At μ = 0 of a bounded Gaussian mean, Wilks' 2.706 over-covers (t is a 50:50 mix of 0
     and χ²₁: P(t ≤ 2.706) = 0.95) while FC keeps 0.90 — Wilks does not hold at boundaries."""
     exp = GaussianShift(x=0.0)
-    points = grid_points(exp, [ParamAxis("mu", 0.0, 6.0, 61)], {})
+    points = grid_points(exp, [Axis("mu", 0.0, 6.0, 61)], {})
     cov = coverage(exp, points, (61,), 0, 0.9, 3000, seed=8)
     assert cov.wilks == pytest.approx(0.95, abs=3.5 * cov.wilks_error)
     assert cov.fc == pytest.approx(0.90, abs=3.5 * cov.fc_error + 0.01)
@@ -149,7 +149,7 @@ def test_cls_gaussian_asymptotic_bands_and_toys():
     CLs limits from Cowan et al. arXiv:1007.1727: median expected σΦ⁻¹(1 − α/2) = 1.960,
     band N: σ(Φ⁻¹(1 − αΦ(N)) + N); the toys agree with the asymptotic limit."""
     exp = GaussianShift(x=0.0)
-    points = grid_points(exp, [ParamAxis("mu", 0.0, 4.0, 41)], {})
+    points = grid_points(exp, [Axis("mu", 0.0, 4.0, 41)], {})
     res = cls_limits(exp, points, "mu", cl=0.95, n_toys=1500, seed=3)
     np.testing.assert_allclose(res.q_asimov, res.values**2, atol=1e-12)
     for n in (-2, -1, 0, 1, 2):

@@ -6,7 +6,6 @@ import json
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from releases import needs_csi, needs_lar
 
 from cevnsfast.cli import main
 from cevnsfast.likelihood.registry import experiment
@@ -27,8 +26,8 @@ def _asimov_at_fit(exp, point):
 @pytest.mark.parametrize(
     "names",
     [
-        pytest.param("csi2021", marks=needs_csi),
-        pytest.param("lar2020", marks=needs_lar),
+        "csi2021",
+        "lar2020",
         "nai+cryocsi",
     ],
 )
@@ -43,7 +42,6 @@ def test_expected_counts_at_the_fit_give_zero_chi2(names):
     assert again.chi2(point) == pytest.approx(exp.chi2(point), rel=1e-12, abs=0)
 
 
-@needs_csi
 def test_fluctuated_centres_move_the_pulls():
     """A measurement centre a of the α1 (BRN) prior moves the profiled α1 towards a: the fit
     on unchanged counts with a = +0.5 (2σ) returns a larger α1 than with a = 0."""
@@ -56,7 +54,6 @@ def test_fluctuated_centres_move_the_pulls():
     assert moved.nuisances["alpha1"] > a1_nominal + 0.05
 
 
-@needs_csi
 def test_poisson_expected_is_the_kernel_prediction():
     """poisson_chi2 on data equal to ``poisson_expected`` is the pull terms alone (the Poisson
     deviance vanishes only when the two predictions agree bin by bin)."""
@@ -70,7 +67,7 @@ def test_poisson_expected_is_the_kernel_prediction():
     assert chi2 == pytest.approx(pulls, rel=1e-9, abs=1e-9)
 
 
-@pytest.mark.parametrize("names", [pytest.param("csi2021", marks=needs_csi), "nai"])
+@pytest.mark.parametrize("names", ["csi2021", "nai"])
 def test_toy_means_reproduce_the_expected_counts(names):
     """Mean of 4000 toys per bin against the expected counts: pulls (mean − N)/(σ/√n) are
     standard normal (max |z| < 5, mean z² = 1 within 5σ of its spread), and the auxiliary
@@ -91,7 +88,7 @@ def test_toy_means_reproduce_the_expected_counts(names):
     np.testing.assert_array_equal(unmeasured, np.broadcast_to(src.nominal[~m], unmeasured.shape))
 
 
-@pytest.mark.parametrize("names", [pytest.param("csi2021", marks=needs_csi), "nai+cryocsi"])
+@pytest.mark.parametrize("names", ["csi2021", "nai+cryocsi"])
 def test_profile_toys_json(names):
     """``profile --toys`` prints finite critical values (one per point), FC and Wilks
     intervals, as strict JSON."""
@@ -106,7 +103,6 @@ def test_profile_toys_json(names):
     assert out["intervals"] and out["fc_intervals"]
 
 
-@needs_csi
 def test_reproduce_section_writes_figures_and_table(tmp_path, monkeypatch):
     """The 'Beyond Wilks' section (coarse settings): a figure per profile and a table whose
     Wilks and FC columns both hold intervals and whose coverages are probabilities."""

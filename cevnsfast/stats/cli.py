@@ -1,7 +1,6 @@
 """Command-line face of the statistics layer: ``profile … --toys``, ``scan … --toys``,
 ``limit``, ``coverage`` and ``sample``."""
 
-import json
 from pathlib import Path
 
 import click
@@ -28,16 +27,10 @@ def interval_dicts(intervals) -> list[dict]:
 
 
 def _dump(payload: dict) -> str:
-    """Strict JSON: a non-finite number is an error, never a silent NaN."""
-    return json.dumps(payload, allow_nan=False, default=_plain)
+    """Strict JSON (``cevnsfast.strict_json``): never a NaN or Infinity token."""
+    from cevnsfast import strict_json
 
-
-def _plain(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"not JSON serialisable: {type(value)}")
+    return strict_json.dumps(payload)
 
 
 def fc_options(func):
@@ -96,17 +89,27 @@ def _run_belt(experiments: str, axes, fixed: dict, fc: dict, model: str | None =
         raise click.ClickException(str(err)) from None
 
 
-def fc_profile(experiments: str, result, cl, fc: dict, plot: Path | None, as_json: bool) -> None:
+def fc_profile(
+    experiments: str,
+    result,
+    cl,
+    fc: dict,
+    plot: Path | None,
+    as_json: bool,
+    model: str | None = None,
+    log_spaced: bool = False,
+) -> None:
     """``profile --toys``: FC critical values and intervals beside the Wilks ones."""
     from cevnsfast import plots
-    from cevnsfast.scan.grid import cl_label
+    from cevnsfast.scan.grid import Axis, cl_label
     from cevnsfast.scan.intervals import delta_chi2_threshold, format_intervals
-    from cevnsfast.stats.feldman_cousins import ParamAxis, fc_intervals
+    from cevnsfast.stats.feldman_cousins import fc_intervals
     from cevnsfast.stats.figures import fc_profile_figure
 
     v = result.values
-    axis = ParamAxis(result.param, float(v[0]), float(v[-1]), v.size)
-    belt = _run_belt(experiments, [axis], result.fixed, fc)
+    scale = "log" if log_spaced else "linear"
+    axis = Axis(result.param, float(v[0]), float(v[-1]), v.size, scale)
+    belt = _run_belt(experiments, [axis], result.fixed, fc, model)
     crit, err = belt.critical(cl)
     d = result.delta_chi2
     fc_iv = fc_intervals(v, d, crit)
@@ -149,7 +152,7 @@ def fc_scan(experiments: str, ds, spec, cl, fc: dict, plot: Path | None) -> dict
 
     if len(spec.axes) != 2 or spec.profiled:
         raise click.UsageError("--toys in scan needs exactly two axes and no --profile")
-    belt = _run_belt(experiments, spec.axes, dict(spec.fixed), fc)
+    belt = _run_belt(experiments, spec.axes, dict(spec.fixed), fc, spec.model)
     crit, err = belt.critical(cl)
     chi2 = ds["chi2"].values
     d = chi2 - np.min(chi2[np.isfinite(chi2)])
@@ -182,24 +185,22 @@ def fc_scan(experiments: str, ds, spec, cl, fc: dict, plot: Path | None) -> dict
 
 
 def _grid(experiments, model, param, lo, hi, points, assignments):
-    from cevnsfast.stats.feldman_cousins import ParamAxis, build_experiment, grid_points
+    from cevnsfast.likelihood.registry import canonical_parameter
+    from cevnsfast.scan.grid import Axis
+    from cevnsfast.stats.feldman_cousins import build_experiment, grid_points
 
     fixed = {}
-    for item in assignments:
-        key, sep, raw = item.partition("=")
-        if not sep:
-            raise click.BadParameter(f"{item!r} is not NAME=VALUE", param_hint="--set")
-        fixed[key.strip()] = float(raw)
-    if model is None:
-        from cevnsfast.models.couplings import parse_coupling
-
-        try:
-            param = parse_coupling(param).name
-            fixed = {parse_coupling(k).name: v for k, v in fixed.items()}
-        except ValueError as err:
-            raise click.BadParameter(str(err), param_hint="--param") from None
     try:
-        axis = ParamAxis(param, lo, hi, points)
+        for item in assignments:
+            key, sep, raw = item.partition("=")
+            if not sep:
+                raise ValueError(f"{item!r} is not NAME=VALUE")
+            fixed[canonical_parameter(key.strip(), model)] = float(raw)
+        param = canonical_parameter(param, model)
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--param/--set") from None
+    try:
+        axis = Axis(param, lo, hi, points)
         exp = build_experiment(experiments, [param, *fixed], model)
         return exp, grid_points(exp, [axis], fixed), axis
     except ValueError as err:
@@ -232,9 +233,7 @@ def _range(model, param, value_range, default_lo=None):
     if value_range is not None:
         lo, hi = value_range
     elif model is not None:
-        from cevnsfast.likelihood.models import SCENARIOS
-
-        pars = {p.name: p for p in SCENARIOS[model].parameters} if model in SCENARIOS else {}
+        pars = _model_parameters(model)
         if param not in pars:
             raise click.UsageError(f"give --range LO HI for {param}")
         lo, hi = pars[param].lo, pars[param].hi
@@ -318,14 +317,24 @@ def coverage(experiments, model, param, value_range, points, assignments, seed, 
     )
 
 
-def _priors(exp, model, params: tuple[str, ...]):
-    """Priors from --param NAME[=LO:HI[:log]]; default: every parameter of the scenario."""
-    from cevnsfast.likelihood.models import SCENARIOS
+def _model_parameters(model: str | None) -> dict:
+    """The parameters (with ranges and scales) of a model or scenario; {} for NSI/GNI."""
+    if model is None:
+        return {}
+    from cevnsfast.likelihood.models import scenario_for
+
+    try:
+        return {p.name: p for p in scenario_for(model).parameters}
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--model") from None
+
+
+def _priors(model, params: tuple[str, ...]):
+    """Priors from --param NAME[=LO:HI[:log]]; default: every parameter of the model with its
+    range and scale (``likelihood.models``)."""
     from cevnsfast.stats.bayes import Prior
 
-    ranges = {}
-    if model in SCENARIOS:
-        ranges = {p.name: (p.lo, p.hi, p.scale) for p in SCENARIOS[model].parameters}
+    ranges = {n: (p.lo, p.hi, p.scale) for n, p in _model_parameters(model).items()}
     if not params:
         if not ranges:
             raise click.UsageError("give --param NAME=LO:HI[:log] for each sampled parameter")
@@ -345,9 +354,6 @@ def _priors(exp, model, params: tuple[str, ...]):
                 raise ValueError(f"{name}: give its prior range as {name}=LO:HI[:log]")
         except (ValueError, IndexError) as err:
             raise click.BadParameter(str(err), param_hint="--param") from None
-    unknown = [p.name for p in priors if p.name not in exp.coupling_names]
-    if unknown:
-        raise click.BadParameter(f"{unknown} not among {exp.coupling_names}", param_hint="--param")
     return priors
 
 
@@ -384,12 +390,11 @@ def sample(experiments, model, params, assignments, live, dlogz, seed, prob, plo
         if not sep:
             raise click.BadParameter(f"{item!r} is not NAME=VALUE", param_hint="--set")
         fixed[key.strip()] = float(raw)
-    names = [p.partition("=")[0].strip() for p in params]
+    priors = _priors(model, params)
     try:
-        exp = build_experiment(experiments, [*names, *fixed], model)
+        exp = build_experiment(experiments, [*(p.name for p in priors), *fixed], model)
     except ValueError as err:
         raise click.ClickException(str(err)) from None
-    priors = _priors(exp, model, params)
     post = run_sample(exp, priors, fixed, live, dlogz, seed)
     if plot is not None:
         fig = corner_figure(post.samples, post.weights, post.names, f"{experiments} {model or ''}")

@@ -35,36 +35,12 @@ from typing import Any
 import numpy as np
 
 from cevnsfast.likelihood.base import Experiment
-from cevnsfast.scan.grid import progress_bar, table_hashes
+from cevnsfast.scan.grid import Axis, progress_bar, table_hashes
 from cevnsfast.scan.intervals import Interval, contour_2d, delta_chi2_threshold, intervals_1d
 from cevnsfast.scan.store import ScanStore, store_exists
 from cevnsfast.stats.toys import draw_toys, rng_for, toy_chi2
 
 BELT_FORMAT = 1
-
-
-@dataclass(frozen=True)
-class ParamAxis:
-    """``n`` equally spaced values of parameter ``name`` from ``lo`` to ``hi``; the name is
-    checked against the experiment's parameters (couplings or a model's), not here."""
-
-    name: str
-    lo: float
-    hi: float
-    n: int
-
-    def __post_init__(self) -> None:
-        if not (math.isfinite(self.lo) and math.isfinite(self.hi) and self.lo < self.hi):
-            raise ValueError(f"{self.name}: needs finite LO < HI, got {self.lo}:{self.hi}")
-        if isinstance(self.n, bool) or int(self.n) != self.n or self.n < 2:
-            raise ValueError(f"{self.name}: needs at least 2 points, got {self.n}")
-
-    @property
-    def values(self) -> np.ndarray:
-        return np.linspace(self.lo, self.hi, int(self.n))
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "lo": float(self.lo), "hi": float(self.hi), "n": int(self.n)}
 
 
 @dataclass(frozen=True)
@@ -78,7 +54,7 @@ class BeltSpec:
     """
 
     experiments: str
-    axes: tuple[ParamAxis, ...]
+    axes: tuple[Axis, ...]
     fixed: Mapping[str, float] = field(default_factory=dict)
     model: str | None = None
     n_toys: int = 1000
@@ -87,9 +63,7 @@ class BeltSpec:
     chunk: int = 1
 
     def __post_init__(self) -> None:
-        axes = tuple(
-            ParamAxis(**a.as_dict()) if hasattr(a, "as_dict") else ParamAxis(**a) for a in self.axes
-        )
+        axes = tuple(Axis(**a.as_dict()) if hasattr(a, "as_dict") else Axis(**a) for a in self.axes)
         object.__setattr__(self, "axes", axes)
         object.__setattr__(self, "fixed", {k: float(v) for k, v in dict(self.fixed).items()})
         for name, value, low in (("n_toys", self.n_toys, 10), ("stride", self.stride, 1)):
@@ -120,25 +94,21 @@ class BeltSpec:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "BeltSpec":
-        return cls(**{**d, "axes": tuple(ParamAxis(**a) for a in d["axes"])})
+        return cls(**{**d, "axes": tuple(Axis(**a) for a in d["axes"])})
 
 
 def build_experiment(
     experiments: str, names: Sequence[str], model: str | None = None
 ) -> Experiment:
-    """The experiment whose coupling columns are ``names`` (registry couplings), or the
-    model experiment of ``model`` (columns: its parameters)."""
-    if model is None:
-        from cevnsfast.likelihood.registry import experiment
+    """The experiment whose columns are ``names``: NSI/GNI couplings, or (``model``) the
+    model's parameters (the others at its SM point; ``likelihood.registry.experiment``)."""
+    from cevnsfast.likelihood.registry import experiment
 
-        return experiment(experiments, list(names))
-    from cevnsfast.likelihood.models import model_experiment
-
-    return model_experiment(experiments, model)
+    return experiment(experiments, list(names), model=model)
 
 
 def grid_points(
-    experiment: Experiment, axes: Sequence[ParamAxis], fixed: Mapping[str, float]
+    experiment: Experiment, axes: Sequence[Axis], fixed: Mapping[str, float]
 ) -> np.ndarray:
     """Grid rows (C order of the axes) with one column per coupling of ``experiment``;
     couplings that are neither axes nor fixed are 0 (the SM for the NSI/GNI couplings)."""

@@ -24,11 +24,11 @@ def fc_section(out_dir: Path, include_csi: bool = True, seed: int = 0) -> list:
     from cevnsfast.likelihood.registry import experiment
     from cevnsfast.plots import save
     from cevnsfast.report import Artifact
+    from cevnsfast.scan.grid import Axis
     from cevnsfast.scan.intervals import delta_chi2_threshold, format_intervals, intervals_1d
     from cevnsfast.stats.coverage import coverage
     from cevnsfast.stats.feldman_cousins import (
         BeltSpec,
-        ParamAxis,
         fc_intervals,
         grid_points,
         observed_delta_chi2,
@@ -43,7 +43,7 @@ def fc_section(out_dir: Path, include_csi: bool = True, seed: int = 0) -> list:
     wilks = delta_chi2_threshold(CL, 1)
     rows, artifacts = [], []
     for param, (lo, hi) in PARAMS.items():
-        axis = ParamAxis(param, lo, hi, POINTS)
+        axis = Axis(param, lo, hi, POINTS)
         exp = experiment("csi2021", [param])
         points = grid_points(exp, [axis], {})
         spec = BeltSpec("csi2021", (axis,), {}, None, TOYS, seed)
