@@ -121,3 +121,23 @@ def test_reproduce_section_writes_figures_and_table(tmp_path, monkeypatch):
         cells = [c.strip() for c in row.strip("|").split("|")]
         assert cells[1].startswith(("[", "(")) and cells[2].startswith(("[", "("))
         assert 0.0 <= float(cells[3].split("±")[0]) <= 1.0
+
+
+def test_ac_measurement_bins_are_fluctuated_with_the_rest():
+    """With the CsI SSB taken from the anti-coincidence sample (``ssb_model =
+    "ac_measurement"``), the AC counts are Poisson bins of the experiment: the toys fluctuate
+    them, and the expected counts at the fit still give χ² = 0."""
+    from cevnsfast.likelihood.csi2021 import CsI2021Settings
+
+    exp = experiment(
+        "csi2021", ["eps_ee_uV"], csi2021_settings=CsI2021Settings(ssb_model="ac_measurement")
+    )
+    point = np.array([0.05])
+    assert _asimov_at_fit(exp, point).chi2(point) == pytest.approx(0.0, abs=1e-8)
+    (src,) = exp.toy_source(point)
+    n_c = exp.n_bins
+    assert src.expected.size == exp.observed.size > n_c
+    toys = draw_toys([src], 200, rng_for(3, 0))
+    ac = toys.observed[0][:, n_c:]
+    assert np.all(ac.std(axis=0) > 0)
+    np.testing.assert_allclose(ac.mean(axis=0), src.expected[n_c:], rtol=5 / np.sqrt(200))
