@@ -8,18 +8,10 @@ import numpy as np
 
 
 def parse_cl(text: str) -> float | str:
-    """'0.9' → 0.9; '90%', '1sigma' stay strings (``delta_chi2_threshold`` reads them)."""
-    from cevnsfast.scan.intervals import delta_chi2_threshold
+    """'0.9' → 0.9; '90%', '1sigma' stay strings (the scan command's parser)."""
+    from cevnsfast.scan.cli import _parse_cl
 
-    try:
-        cl: float | str = float(text)
-    except ValueError:
-        cl = text
-    try:
-        delta_chi2_threshold(cl, 1)
-    except ValueError as err:
-        raise click.BadParameter(str(err), param_hint="--cl") from None
-    return cl
+    return _parse_cl(text)
 
 
 def interval_dicts(intervals) -> list[dict]:
