@@ -237,10 +237,12 @@ def main() -> None:
     import models_bench
     import profile_bench
     import scan_bench
+    import stats_bench
 
     results.update(profile_bench.run(args.quick))
     results.update(scan_bench.run(args.quick))
     results.update(models_bench.run(args.quick))
+    results.update(stats_bench.run(args.quick))
     if not args.skip_reproduce:
         numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
         results.update(bench_reproduce())

@@ -11,6 +11,7 @@ import numpy as np
 from cevnsfast import __version__, strict_json
 from cevnsfast.data.manifest import ALLOW_MODIFIED_ENV
 from cevnsfast.paths import DATA_DIR_ENV, TABLES_DIR_ENV
+from cevnsfast.stats.cli import fc_options, fc_profile, interval_dicts, parse_cl
 
 
 def _parse_assignments(assignments: tuple[str, ...], model: str | None = None) -> dict[str, float]:
@@ -249,6 +250,8 @@ def _plot_fit(exp, values: dict, path: Path) -> None:
     "--log", "log_spaced", is_flag=True, help="Space the points logarithmically (LO > 0)."
 )
 @MODEL_OPTION
+@click.option("--cl", default="0.9", show_default=True, help="C.L. of `intervals` (and FC).")
+@fc_options
 def profile(
     experiments: str,
     param: str,
@@ -259,8 +262,11 @@ def profile(
     plot: Path | None,
     log_spaced: bool,
     model: str | None,
+    cl: str,
+    **fc,
 ) -> None:
-    """Δχ²(PARAM) with all nuisances profiled, and its 1σ / 90 % C.L. intervals."""
+    """Δχ²(PARAM) with all nuisances profiled, and its 1σ / 90 % C.L. intervals; with
+    --toys N, Feldman–Cousins critical values and intervals beside the Wilks ones."""
     from cevnsfast.likelihood.registry import canonical_parameter, experiment
     from cevnsfast.scan.intervals import format_intervals
     from cevnsfast.scan.profile import profile_1d
@@ -279,6 +285,10 @@ def profile(
     result = profile_1d(
         lambda names: experiment(experiments, names, model=model), param, grid, fixed
     )
+    cl_value = parse_cl(cl)
+    if fc["toys"]:
+        fc_profile(experiments, result, cl_value, fc, plot, as_json, model, log_spaced)
+        return
     if plot is not None:
         from cevnsfast import plots
 
@@ -286,7 +296,9 @@ def profile(
         for written in plots.save(fig, plot):
             click.echo(f"wrote {written}", err=True)
     if as_json:
-        click.echo(strict_json.dumps(result.as_dict()))
+        wilks = interval_dicts(result.intervals(cl_value))
+        payload = result.as_dict() | {"cl": cl_value, "intervals": wilks}
+        click.echo(strict_json.dumps(payload))
         return
     click.echo(
         f"{experiments}: profile of {param} (chi2_min = {result.chi2.min():.4f} at "
@@ -398,5 +410,10 @@ def run() -> None:  # pragma: no cover - console entry with clean error reportin
 
 
 from cevnsfast.scan.cli import scan as _scan  # noqa: E402
+from cevnsfast.stats.cli import coverage as _coverage  # noqa: E402
+from cevnsfast.stats.cli import limit as _limit  # noqa: E402
+from cevnsfast.stats.cli import sample as _sample  # noqa: E402
 
 main.add_command(_scan)
+for _command in (_limit, _sample, _coverage):
+    main.add_command(_command)

@@ -54,6 +54,10 @@ def reproduce(out_dir: Path, progress: bool = True) -> list[Artifact]:
     artifacts += paper_region_figures(out_dir, include_csi, progress=progress)
     # second report section: the talk's scenarios on the real data (CsI, LAr, CsI+LAr)
     artifacts += scenario_summary(out_dir, include_data=include_csi, progress=progress)
+    # third section: Feldman–Cousins against Wilks, and their coverage (cevnsfast.stats)
+    from cevnsfast.stats.report import fc_section
+
+    artifacts += fc_section(out_dir, include_csi)
     write_index(out_dir, artifacts, time.perf_counter() - start)
     return artifacts
 

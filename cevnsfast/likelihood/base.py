@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.stats import chi2 as chi2_distribution
 
+from cevnsfast.likelihood.toydata import Measurements, ToySource
 from cevnsfast.models.couplings import MAX_ABS_COUPLING, check_couplings
 
 
@@ -83,6 +84,20 @@ class Experiment:
     def fit(self, values: Mapping[str, float] | None = None) -> FitResult:
         raise NotImplementedError
 
+    def toy_source(self, values=None) -> list[ToySource]:
+        """Expected counts at ``values`` with the nuisances at their conditional best fit and
+        the auxiliary measurements, one :class:`ToySource` per independent part
+        (``likelihood.toydata``)."""
+        raise NotImplementedError(f"{self.name} offers no pseudo-data")
+
+    def measurements(self) -> list[Measurements]:
+        """The data and auxiliary-measurement centres the χ² uses, one entry per part."""
+        raise NotImplementedError(f"{self.name} offers no pseudo-data")
+
+    def with_data(self, data: Sequence[Measurements]) -> "Experiment":
+        """The same experiment on other data (one :class:`Measurements` per part)."""
+        raise NotImplementedError(f"{self.name} offers no pseudo-data")
+
     def _points(self, points: np.ndarray) -> np.ndarray:
         points = np.atleast_2d(np.asarray(points, dtype=float))
         if points.shape[1] != len(self.coupling_names):
@@ -121,6 +136,16 @@ class Combined(Experiment):
     def chi2_batch(self, points: np.ndarray) -> np.ndarray:
         points = self._points(points)
         return np.sum([p.chi2_batch(points) for p in self.parts], axis=0)
+
+    def toy_source(self, values=None) -> list[ToySource]:
+        return [s for p in self.parts for s in p.toy_source(values)]
+
+    def measurements(self) -> list[Measurements]:
+        return [m for p in self.parts for m in p.measurements()]
+
+    def with_data(self, data: Sequence[Measurements]) -> "Combined":
+        pairs = zip(self.parts, split_parts(self, data), strict=True)
+        return Combined([p.with_data(d) for p, d in pairs])
 
     def fit(self, values=None) -> FitResult:
         fits = [p.fit(values) for p in self.parts]
@@ -183,6 +208,19 @@ class ParameterSubset(Experiment):
         row = self._full_points(self._as_row(values))[0]
         return self.full.fit(dict(zip(self.full.coupling_names, row.tolist(), strict=True)))
 
+    def toy_source(self, values=None) -> list[ToySource]:
+        return self.full.toy_source(self._full_points(self._as_row(values))[0])
+
+    def measurements(self) -> list[Measurements]:
+        return self.full.measurements()
+
+    def with_data(self, data: Sequence[Measurements]) -> "ParameterSubset":
+        import copy
+
+        new = copy.copy(self)
+        new.full = self.full.with_data(data)
+        return new
+
     def _as_row(self, values) -> np.ndarray:
         if values is None:
             values = {}
@@ -193,3 +231,15 @@ class ParameterSubset(Experiment):
             defaults = dict(zip(self.full.coupling_names, self._base.tolist(), strict=True))
             return np.array([[values.get(c, defaults[c]) for c in self.coupling_names]])
         return np.atleast_2d(np.asarray(values, dtype=float))
+
+
+def split_parts(experiment: Experiment, data: Sequence) -> list[list]:
+    """Per-part slices of a flat list with one entry per independent part (``measurements``)."""
+    out, start = [], 0
+    for part in experiment.parts:
+        n = len(part.measurements())
+        out.append(list(data[start : start + n]))
+        start += n
+    if start != len(data):
+        raise ValueError(f"{experiment.name}: {len(data)} data sets given for {start} parts")
+    return out

@@ -29,6 +29,7 @@ import numpy as np
 from cevnsfast.data.csi2021 import SSB_MODELS, load_csi2021
 from cevnsfast.kernels import quadratic_form_grids_into, quadratic_form_into
 from cevnsfast.likelihood.base import Experiment, FitResult
+from cevnsfast.likelihood.toydata import PoissonToys
 from cevnsfast.profile_kernels import profile_poisson
 from cevnsfast.rates import RatePredictor
 
@@ -147,7 +148,7 @@ def _chi2_batch(
     return chi2, params
 
 
-class CsI2021(Experiment):
+class CsI2021(PoissonToys, Experiment):
     """The CsI 2021 χ² with α0…α7 profiled, as a function of the chosen couplings."""
 
     name = "csi2021"
@@ -220,15 +221,19 @@ class CsI2021(Experiment):
 
     def _args(self):
         p = self.predictor
-        return (p.tensor, p.shape_tensors, p.grid_sizes, p.grid_values)
+        scale = self.kernel_priors()[3]  # 1 + fluctuated α0 centre (toys, ``toydata``)
+        if scale == 1.0:
+            return (p.tensor, p.shape_tensors, p.grid_sizes, p.grid_values)
+        return (scale * p.tensor, scale * p.shape_tensors, p.grid_sizes, p.grid_values)
 
     def _rest(self):
+        backgrounds, sigma_norm, shape_center, _ = self.kernel_priors()
         return (
             self.observed,
-            self.backgrounds,
-            self.sigma_norm,
+            backgrounds,
+            sigma_norm,
             self.sigma_shape,
-            self.shape_center,
+            shape_center,
             self.x0,
         )
 
@@ -237,7 +242,19 @@ class CsI2021(Experiment):
         ``ac_measurement`` α3 is one β_i per PE bin."""
         x = self.predictor.x_vector(values)
         chi2, params, _, ok = _chi2_point(*self._args(), x, *self._rest())
-        return float(chi2), params, bool(ok)
+        return float(chi2), self.physical_params(params), bool(ok)
+
+    def signal_inputs(self, values=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(sig0, shape grids, grid values) the kernel profiles at one coupling point (zero
+        signal in the measurement bins after the table's, as in ``_chi2_point``)."""
+        p = self.predictor
+        x = p.x_vector(values)
+        n_obs = self.observed.size
+        sig0 = np.zeros(n_obs)
+        sig0[: p.n_bins] = p.counts(values)
+        grids = np.zeros((*p.shape_tensors.shape[:2], n_obs))
+        grids[..., : p.n_bins] = p.signal_grids(x)
+        return sig0, grids, p.grid_values
 
     def chi2(self, values=None) -> float:
         return self.profile(values)[0]

@@ -579,6 +579,33 @@ class ModelExperiment(Experiment):
             values = dict(zip(self.coupling_names, self.scenario.sm, strict=True))
         return values
 
+    def toy_source(self, values=None) -> list:
+        """Toy sources of every part at one parameter point (physical parameters)."""
+        axis, couplings = self.to_model(self._points(self._default(values)))
+        if axis is not None:
+            self.set_axis(float(axis[0]))
+        return [s for p in self.parts for s in p.toy_source(couplings[0])]
+
+    def measurements(self) -> list:
+        return [m for p in self.parts for m in p.measurements()]
+
+    def with_data(self, data) -> "ModelExperiment":
+        """Parts on other data, each with its own copy of the model predictor's tensors (a
+        part moves its predictor along the axis and caches from it: none may be shared)."""
+        import copy
+
+        from cevnsfast.likelihood.base import split_parts
+
+        parts = []
+        for part, d in zip(self.parts, split_parts(self, data), strict=True):
+            new = part.with_data(d)
+            new.predictor = copy.copy(part.predictor)
+            new.predictor.tensor = part.predictor.tensor.copy()
+            new.predictor.shape_tensors = part.predictor.shape_tensors.copy()
+            _rebind(new)
+            parts.append(new)
+        return ModelExperiment(parts, self.scenario, self.model)
+
     def fit(self, values=None) -> FitResult:
         """Nuisance fit of every part at one parameter point (physical parameters)."""
         points = self._points(self._default(values))

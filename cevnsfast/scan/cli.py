@@ -7,6 +7,7 @@ import click
 import numpy as np
 
 from cevnsfast import strict_json
+from cevnsfast.stats.cli import fc_options, fc_scan
 
 
 def _parse_cl(text: str) -> float | str:
@@ -215,6 +216,7 @@ def _print_summary(info: dict, ds) -> None:
     help="Model whose parameters --param/--set/--profile name (default: NSI/GNI couplings; "
     "list: cevnsfast models).",
 )
+@fc_options
 def scan(
     experiments: str,
     params: tuple[str, ...],
@@ -233,11 +235,13 @@ def scan(
     as_json: bool,
     no_progress: bool,
     model: str | None,
+    **fc,
 ) -> None:
     """Profile-likelihood grid scan of EXPERIMENTS (e.g. csi2021, nai+cryocsi).
 
     Every grid point's χ² has all nuisances profiled; prints the best fit, χ²_min, 1D
-    intervals and the 2D region (or N-dimensional extent) at --cl.
+    intervals and the 2D region (or N-dimensional extent) at --cl; with --toys N (2D),
+    Feldman–Cousins critical values on the grid and the FC region as well.
     """
     from cevnsfast.scan.grid import GridScan, run_scan
     from cevnsfast.scan.store import to_csv
@@ -276,6 +280,8 @@ def scan(
     if csv_path is not None:
         click.echo(f"wrote {to_csv(ds, csv_path)}", err=True)
     info = _summary(ds, scanner, cl_value, refine)
+    if fc["toys"]:
+        info["feldman_cousins"] = fc_scan(experiments, ds, spec, cl_value, fc, plot)
     if plot is not None and "_region" in info:
         from cevnsfast import plots
         from cevnsfast.figures.regions import region_figure
@@ -295,6 +301,12 @@ def scan(
         click.echo(strict_json.dumps(payload))
         return
     _print_summary(info, ds)
+    if "feldman_cousins" in info:
+        r = info["feldman_cousins"]["fc_region"]
+        click.echo(
+            f"  Feldman–Cousins region ({fc['toys']} toys/point): "
+            f"{100 * r['allowed_fraction']:.3g} % of the grid, box {r['bounding_box']}"
+        )
     for note in info["warnings"]:
         click.echo(f"  WARNING: {note}")
     if out is not None:

@@ -1,0 +1,1 @@
+"""Beyond Wilks: toys, Feldman–Cousins, CLs, coverage and Bayesian posteriors."""
