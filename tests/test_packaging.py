@@ -60,8 +60,9 @@ def test_one_version_source_and_publishing_files():
 
 def test_path_options_after_the_subcommand(tmp_path, monkeypatch):
     """``--data-dir`` after the subcommand reaches the loaders (the README promises both)."""
-    monkeypatch.delenv(DATA_DIR_ENV, raising=False)
     missing = tmp_path / "nowhere"
+    # the CLI exports the option; setenv (unlike delenv of an unset name) restores it after
+    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "elsewhere"))
     result = CliRunner().invoke(main, ["fit", "csi2021", "--data-dir", str(missing)])
     assert result.exit_code != 0
     assert str(missing) in str(result.exception) + result.output
