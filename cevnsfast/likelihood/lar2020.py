@@ -155,7 +155,15 @@ class LAr2020Settings:
     ``template_weights``) or ``"engine"`` (the engine's own SM prediction, 116.6 events).
     """
 
-    def __post_init__(self):
+    projection: str = "energy_time"
+    cevns_template: str = "release"
+    sigma_cevns: float | None = None
+    sigma_time_shift_us: float | None = None
+    sigma_f90: float = 1.0
+    sigma_brn_shape: float = 1.0
+    brn_shape_range: float = 5.0
+
+    def __post_init__(self) -> None:
         if self.projection not in PROJECTIONS:
             raise ValueError(
                 f"projection must be one of {', '.join(PROJECTIONS)}, not {self.projection!r}"
@@ -165,14 +173,6 @@ class LAr2020Settings:
                 f"cevns_template must be one of {', '.join(CEVNS_TEMPLATES)}, "
                 f"not {self.cevns_template!r}"
             )
-
-    projection: str = "energy_time"
-    cevns_template: str = "release"
-    sigma_cevns: float | None = None
-    sigma_time_shift_us: float | None = None
-    sigma_f90: float = 1.0
-    sigma_brn_shape: float = 1.0
-    brn_shape_range: float = 5.0
 
 
 def code4_morph(ratio_plus: np.ndarray, ratio_minus: np.ndarray, theta: float) -> np.ndarray:
@@ -382,7 +382,9 @@ class LAr2020(PoissonToys, Experiment):
         release_et = release if release.ndim == 2 else release.sum(axis=1)
         self.template_w, self.template_f = template_weights(release_et, self.engine_sm_counts)
 
-    def signal_counts(self, values=None) -> np.ndarray:
+    def signal_counts(
+        self, values: Mapping[str, float] | Sequence[float] | None = None
+    ) -> np.ndarray:
         """The SM-template signal per (energy, time) bin at nominal nuisances (flattened,
         energy-major): the engine's prediction, reweighted as ``cevns_template`` says."""
         s = np.asarray(self.predictor.counts(values), dtype=float)
