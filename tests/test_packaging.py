@@ -60,7 +60,9 @@ def test_one_version_source_and_publishing_files():
 
 def test_path_options_after_the_subcommand(tmp_path, monkeypatch):
     """``--data-dir`` after the subcommand reaches the loaders (the README promises both)."""
-    monkeypatch.delenv(DATA_DIR_ENV, raising=False)
+    # set first so that monkeypatch restores the variable: the CLI writes it to os.environ
+    monkeypatch.setenv(DATA_DIR_ENV, "")
+    monkeypatch.delenv(DATA_DIR_ENV)
     missing = tmp_path / "nowhere"
     result = CliRunner().invoke(main, ["fit", "csi2021", "--data-dir", str(missing)])
     assert result.exit_code != 0
