@@ -190,13 +190,13 @@ def validation_markdown() -> str:
             "LAr SM CEvNS events (prediction)",
             lar["counts"]["cevns_nominal"],
             LAR_SM,
-            "LAr normalisation is the LAr 2020 work of issue 10 (another branch)",
+            "LAr 2020 normalisation and likelihood: docs/physics.md (LAr 2020)",
         ),
         _row(
             "LAr fitted CEvNS events",
             lar["counts"]["cevns"],
             LAR_FIT,
-            "Default LAr likelihood (3D energy × F90 × time); see the LAr work of issue 10",
+            "Default LAr likelihood (lar2020), SSB and BRN from the release",
         ),
     ]
     gof = [
