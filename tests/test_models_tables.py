@@ -153,11 +153,13 @@ def cs_only_spec(directory: Path) -> Path:
 
 def test_neutron_radius_equal_to_proton_radius_is_the_sm(tmp_path):
     """A Cs-only copy of the CsI detector: R_n = R_p(Cs) gives exactly the SM counts."""
+    from cevnsfast.detectors.spec import load_spec
     from cevnsfast.models.electroweak import proton_rms_radius_fm
     from cevnsfast.nuclei import isotope
 
     spec = cs_only_spec(tmp_path)
-    r_p = proton_rms_radius_fm("klein_nystrand", isotope("Cs133").a)
+    params = load_spec(spec).physics["form_factor_params"]  # CsI 2021: R_A = 1.2 A^1/3 fm
+    r_p = proton_rms_radius_fm("klein_nystrand", isotope("Cs133").a, params)
     model = get_model("neutron_radius", r_n_fm=[r_p - 0.3, r_p, r_p + 0.3])
     predictor = ModelPredictor(spec, model, axis_value=r_p)
     sm = RatePredictor(spec, []).counts()

@@ -234,7 +234,7 @@ def validation_markdown() -> str:
         "|---|---|---|---|---|---|",
         *rows,
         "",
-        f"Neutron rms radius of CsI (one radius for Cs and I, point-neutron): ours "
+        f"Neutron rms radius of CsI (the `neutron_radius` scenario, docs/models.md): ours "
         f"{rn:.2f} fm, 1σ [{rn_lo:.2f}, {rn_hi:.2f}] fm. Published CsI 2021 values (e.g. Atzori "
         "Corona et al., arXiv:2303.09360) were not retrieved here: no comparison made.",
         "Published NSI ranges: not compared (not retrieved).",
