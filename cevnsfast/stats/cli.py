@@ -47,9 +47,9 @@ def fc_options(func):
         click.option(
             "--toys-out",
             type=click.Path(path_type=Path),
-            help="Zarr store for the toys (resumable with --resume).",
+            help="Zarr store for the toys (resumable with --toys-resume).",
         ),
-        click.option("--resume", "toys_resume", is_flag=True, help="Continue --toys-out."),
+        click.option("--toys-resume", is_flag=True, help="Continue the store at --toys-out."),
         click.option(
             "--toys-workers",
             type=click.IntRange(1),
