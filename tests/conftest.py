@@ -3,7 +3,9 @@
 import pytest
 
 from cevnsfast.data.manifest import ALLOW_MODIFIED_ENV
-from cevnsfast.paths import TABLES_DIR_ENV
+from cevnsfast.paths import DATA_DIR_ENV, TABLES_DIR_ENV, data_dir
+
+DEFAULT_DATA_DIR = data_dir()
 
 
 @pytest.fixture(scope="session")
@@ -18,7 +20,10 @@ def tables_dir(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _isolated_tables(monkeypatch, tables_dir):
-    """Point every test at the session tables, never at the checkout's tables/; check data
-    releases strictly (restored after a CLI run sets ``--allow-modified-data``)."""
+    """Point every test at the session tables, never at the checkout's tables/, and at the
+    default data; check data releases strictly. (The CLI's --data-dir, --tables-dir and
+    --allow-modified-data set environment variables: monkeypatch restores them after each
+    test, so one test's CLI run cannot redirect the next.)"""
     monkeypatch.setenv(TABLES_DIR_ENV, str(tables_dir))
+    monkeypatch.setenv(DATA_DIR_ENV, str(DEFAULT_DATA_DIR))
     monkeypatch.setenv(ALLOW_MODIFIED_ENV, "0")

@@ -181,7 +181,7 @@ def _nai_variant(tmp_path, old: str, new: str):
         ("live_days = 625.0", "live_days = -625.0", "background.live_days", "allowed range"),
         ("reduction = 8000.0", "reduction = 0.0", "background.reduction", "range (0.0,"),
         ("sigma_alpha = 0.10", "sigma_alpha = -0.10", "statistics.sigma_alpha", "[0.0, 10.0]"),
-        ("first_bins = 2", "first_bins = 2.5", "background.first_bins", "integer in [0, 29]"),
+        ("first_bins = 2", "first_bins = 2.5", "background.first_bins", "integer in [0, 10000]"),
         (
             'observable = "keVee"',
             'observable = "keVee"\nobservabel = "pe"',

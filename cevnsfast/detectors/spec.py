@@ -398,7 +398,7 @@ def validate_spec(
         spec = dataclasses.replace(
             spec, input_files={"response.efficiency.file": efficiency["sha256"]}
         )
-    _check_background_and_statistics(r, len(edges) - 1)
+    _check_background_and_statistics(r)
     _check_sources(r)
     if not spec.missing_inputs():  # the threshold check needs the curve; a build reports it
         _check_threshold(r, spec)
@@ -609,13 +609,13 @@ def _check_known_keys(r: _Reader) -> None:
             r.known_keys(f"response.efficiency.{variant}", ("a", "b", "c", "d"))
 
 
-def _check_background_and_statistics(r: _Reader, n_bins: int) -> None:
+def _check_background_and_statistics(r: _Reader) -> None:
     """The Asimov χ² inputs (``likelihood.asimov``): background levels and live time ≥ 0, a
     beam duty-factor reduction > 0, normalisation widths σ ≥ 0 (0 fixes the nuisance)."""
     if "background" in r.raw:
         p = "background"
         r.number(f"{p}.ckkd", 0.0, 1e6)
-        r.integer(f"{p}.first_bins", 0, n_bins, default=0)
+        r.integer(f"{p}.first_bins", 0, 10_000, default=0)  # more than n_bins: all bins
         r.number(f"{p}.first_bins_ckkd", 0.0, 1e6, default=0.0)
         r.number(f"{p}.live_days", 0.0, 1e5)
         r.number(f"{p}.reduction", 0.0, 1e9, lo_open=True)
