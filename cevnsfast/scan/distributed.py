@@ -40,9 +40,13 @@ def _worker_scanner(spec_dict: dict[str, Any], sources: dict[str, str | None]) -
 
 
 def _set_threads(numba_threads: int | None) -> None:
-    if numba_threads:
-        import numba
+    import numba
+    from numba.core import config
 
+    # the Nanny sets the worker's NUMBA_NUM_THREADS after numba was imported (unpickling):
+    # read it before the thread pool starts, or numba refuses the change at the next compile
+    config.reload_config()
+    if numba_threads:
         numba.set_num_threads(min(int(numba_threads), numba.config.NUMBA_NUM_THREADS))
 
 
