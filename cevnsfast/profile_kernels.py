@@ -581,6 +581,13 @@ _SUSPECT_OFF_GRID = 2  # a shape nuisance outside its grid (linear extrapolation
 _SUSPECT_CLAMPED = 4  # some I_k ≤ 0 (S clamped) or N_th at the floor: χ² has flat parts
 _SUSPECT_FLAT = 8  # a direction frozen as exactly flat
 _SUSPECT_BOUND = 16  # a normalisation at its bound α = −1
+_SUSPECT_FAR_OFF_GRID = 32  # beyond EXTRAPOLATION_MARGIN of the grid span: never ok
+
+EXTRAPOLATION_MARGIN = 0.5
+"""How far past the ends of its grid, in units of the grid span, a shape nuisance's minimum
+may lie and still be reported ok: the C¹ linear extension is trusted for half a span; farther
+out (e.g. the CsI radius at 1.6 R₀, 12σ, with a tight α0 prior) the χ² has spurious minima
+and plateaus and no minimum there is verified."""
 
 
 @nb.njit(cache=True, nogil=True)
@@ -687,8 +694,11 @@ def _newton(
     for k in range(shape_grid.shape[0]):
         ng = _n_grid(grid_values[k])
         th = x[n_norm + k]
-        if not fixed[n_norm + k] and (th < grid_values[k, 0] or th > grid_values[k, ng - 1]):
+        lo, hi = grid_values[k, 0], grid_values[k, ng - 1]
+        if not fixed[n_norm + k] and (th < lo or th > hi):
             suspect |= _SUSPECT_OFF_GRID
+            if max(lo - th, th - hi) > EXTRAPOLATION_MARGIN * (hi - lo):
+                suspect |= _SUSPECT_FAR_OFF_GRID
     # the work rows hold the last evaluation, which is x itself after convergence
     if converged:
         pos = work[_POS]
@@ -745,9 +755,9 @@ def _profile(
             for i in range(n_par):
                 out[i] = x[i]
     # not verified: a minimum that is flat in some direction over clamped bins (a plateau),
-    # or one outside the tabulated nuisance range, where χ² is an extrapolation
+    # or one far outside the tabulated nuisance range, where χ² is an extrapolation
     plateau = (best_suspect & _SUSPECT_FLAT) != 0 and (best_suspect & _SUSPECT_CLAMPED) != 0
-    off_grid = (best_suspect & _SUSPECT_OFF_GRID) != 0
+    off_grid = (best_suspect & _SUSPECT_FAR_OFF_GRID) != 0
     return best_f, n_iter, best_conv and not plateau and not off_grid
 
 
@@ -788,9 +798,10 @@ def profile_poisson(
     its grid (1 + 2K runs), and the lowest converged minimum is kept. ``ok`` is True only for a
     converged minimum (positive-definite Hessian on the free directions, decrement ≤ ``tol``)
     that, when flagged, the restarts did not beat, that is not a flat plateau over clamped
-    bins and whose shape nuisances lie inside their grids — outside them χ² is a linear
-    extrapolation, has spurious minima and plateaus (the signal clamped to 0), and no
-    minimum there is verified. Otherwise the best point found is returned with ok = False.
+    bins and whose shape nuisances lie inside their grids or at most ``EXTRAPOLATION_MARGIN``
+    of the grid span beyond — farther out χ² is a linear extrapolation with spurious minima
+    and plateaus (the signal clamped to 0), and no minimum there is verified. Otherwise the
+    best point found is returned with ok = False.
     Each Newton step moves a shape nuisance by at most half its grid span (a trust region
     that keeps far starts from leaping into the extrapolation).
 
