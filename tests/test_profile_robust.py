@@ -39,13 +39,12 @@ def tight(tables_dir):
 
 
 def _migrad(exp, point, start) -> Minuit:
-    p = exp.predictor
-    x = p.x_vector(point)
+    sig0, grids, grid_values = exp.signal_inputs(point)
     args = (
         exp.observed,
-        p.counts(point),
-        p.signal_grids(x),
-        p.grid_values,
+        sig0,
+        grids,
+        grid_values,
         exp.backgrounds,
         exp.sigma_norm,
         exp.sigma_shape,
@@ -55,7 +54,7 @@ def _migrad(exp, point, start) -> Minuit:
     m.errordef = Minuit.LEAST_SQUARES
     m.strategy = 2
     m.tol = 1e-6
-    m.limits = [(-1, None)] * 4 + [(None, None)] * 3
+    m.limits = [(-1, None)] * exp.sigma_norm.size + [(None, None)] * len(grids)
     m.migrad()
     return m
 
@@ -64,7 +63,8 @@ def _starts(exp) -> list[np.ndarray]:
     """Nominal point and the shape nuisances at the corners of their grids."""
     gv = exp.predictor.grid_values
     ends = [(row[np.isfinite(row)][0], row[np.isfinite(row)][-1]) for row in gv]
-    corners = [np.r_[np.zeros(4), c] for c in np.array(np.meshgrid(*ends)).T.reshape(-1, 3)]
+    n_norm = exp.sigma_norm.size
+    corners = [np.r_[np.zeros(n_norm), c] for c in np.array(np.meshgrid(*ends)).T.reshape(-1, 3)]
     return [exp.x0, *corners[::2]]
 
 
@@ -93,6 +93,6 @@ def test_off_grid_minima_are_not_ok(tight):
     chi2, params, ok = tight.profile(point)
     gv = tight.predictor.grid_values
     lo, hi = np.nanmin(gv, axis=1), np.nanmax(gv, axis=1)
-    assert np.any((params[4:] < lo) | (params[4:] > hi))
+    assert np.any((params[tight.sigma_norm.size :] < lo) | (params[tight.sigma_norm.size :] > hi))
     assert not ok
     assert _migrad(tight, point, params).fval >= chi2 - DCHI2_TOL
