@@ -20,11 +20,8 @@ import dataclasses
 import numpy as np
 import pytest
 from iminuit import Minuit
-from releases import needs_csi
 
 from cevnsfast.profile_kernels import poisson_chi2
-
-pytestmark = needs_csi
 
 DCHI2_TOL = 1e-4  # Migrad's own precision on χ² at strategy 2, tol 1e-6
 N_POINTS = 14
