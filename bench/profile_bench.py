@@ -87,14 +87,14 @@ def _gauss_chi2(a, b, n_exp, sig, bkg, sa, sb):
 
 
 def _per_call(func, items, repeats: int) -> float:
-    """Best over ``repeats`` of the mean wall time (s) per call of func(item) over items."""
-    best = np.inf
+    """Median over ``repeats`` of the mean wall time (s) per call of func(item) over items."""
+    times = []
     for _ in range(repeats):
         start = time.perf_counter()
         for item in items:
             func(item)
-        best = min(best, (time.perf_counter() - start) / len(items))
-    return best
+        times.append((time.perf_counter() - start) / len(items))
+    return float(np.median(times))
 
 
 def _migrad_poisson(args: tuple) -> float:

@@ -1,11 +1,26 @@
-"""Benchmark runner: ``python bench/run.py [--quick] [--json]``.
+"""Benchmark runner: ``python bench/run.py [--quick] [--json] [--skip-reproduce]``.
 
-Each benchmark reports a figure and, where a baseline is measured in the same run, the ratio
-baseline/ours. Nothing here asserts a speed; the figures go into notes and the README.
+Every figure is the median over repeats, with its spread (min, max over the repeats), and,
+where a baseline is measured in the same run, ``baseline_ratio`` = baseline / ours for the
+strongest honest baseline, named in ``baseline``; ``baseline_ratios`` lists every baseline
+measured. Baselines:
+
+* direct integration (``physics.direct``) with its coupling-independent work (recoil nodes,
+  smearing matrix, time weights) done once per detector (``prepare_direct``), as a careful
+  user would; the naive per-call path is listed too;
+* iminuit Migrad on the kernel's χ² — with the analytic gradient at strategy 0 (the fastest
+  sensible set-up), and with its defaults (numerical gradient, strategy 1).
+
+Speeds are compared both for what a user calls (``RatePredictor.counts(dict)``,
+``experiment.chi2(point)``) and for the bare numba kernel. Nothing here asserts a speed; the
+figures go into notes and the README. The machine may be shared: figures are medians, and
+``load_average`` records the 1-minute load before and after the run.
 """
 
 import argparse
 import json
+import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -17,25 +32,47 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
-def _best_of(func, repeats: int, inner: int) -> float:
-    """Best wall time per call (s) over ``repeats`` batches of ``inner`` calls."""
-    best = np.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
+def samples(func, repeats: int, inner: int, clock=time.perf_counter) -> np.ndarray:
+    """Time per call (s; wall clock unless ``clock`` is another, e.g. ``time.thread_time``)
+    of each of ``repeats`` batches of ``inner`` calls."""
+    out = np.empty(repeats)
+    for r in range(repeats):
+        start = clock()
         for _ in range(inner):
             func()
-        best = min(best, (time.perf_counter() - start) / inner)
-    return best
+        out[r] = (clock() - start) / inner
+    return out
+
+
+def figure(
+    ours: np.ndarray, scale: float, unit: str, baselines: dict[str, np.ndarray] | None = None
+) -> dict:
+    """Median and (min, max) of ``ours`` × scale; ratios median(baseline)/median(ours), the
+    first baseline being the headline ``baseline_ratio``."""
+    ours = np.asarray(ours, dtype=float)
+    med = float(np.median(ours))
+    ratios = {k: float(np.median(v)) / med for k, v in (baselines or {}).items()}
+    first = next(iter(ratios), None)
+    return {
+        "value": med * scale,
+        "spread": [float(ours.min()) * scale, float(ours.max()) * scale],
+        "repeats": int(ours.size),
+        "unit": unit,
+        "baseline": first,
+        "baseline_ratio": ratios[first] if first else None,
+        "baseline_ratios": ratios,
+    }
 
 
 def bench_rates(quick: bool, tables: Path) -> dict[str, dict]:
-    """µs per coupling point from the tables vs the direct-integration twin."""
+    """µs per coupling point from the tables vs direct integration (naive and prepared)."""
     from cevnsfast.detectors import Detector
     from cevnsfast.kernels import quadratic_form_into
-    from cevnsfast.physics.direct import direct_counts
+    from cevnsfast.physics.direct import direct_counts, prepare_direct
     from cevnsfast.rates import RatePredictor
 
     out = {}
+    repeats = 3 if quick else 7
     point = {"eps_ee_uV": 0.1, "eps_ee_dV": -0.05, "eps_emu_uS": 0.2}
     for name in ("csi2021", "nai", "cryocsi"):
         predictor = RatePredictor(name, couplings=list(point), directory=tables)
@@ -43,119 +80,156 @@ def bench_rates(quick: bool, tables: Path) -> dict[str, dict]:
         buffer = np.empty(predictor.n_bins)
         predictor.counts(point)  # compile
         tensor, counts = predictor.tensor, predictor.counts
-        kernel = _best_of(lambda: quadratic_form_into(tensor, x, buffer), 5, 20000)  # noqa: B023
-        api = _best_of(lambda: counts(point), 5, 2000)  # noqa: B023
+        kernel = samples(lambda: quadratic_form_into(tensor, x, buffer), repeats, 20000)  # noqa: B023
+        api = samples(lambda: counts(point), repeats, 2000)  # noqa: B023
         detector = Detector.load(name)
-        direct = _best_of(lambda: direct_counts(detector, point), 1 if quick else 3, 1)  # noqa: B023
+        prepared = prepare_direct(detector)
+        direct_prep = samples(
+            lambda: direct_counts(detector, point, prepared=prepared),  # noqa: B023
+            repeats,
+            1 if quick else 3,
+        )
+        direct_naive = samples(lambda: direct_counts(detector, point), 3 if quick else 5, 1)  # noqa: B023
+        base = {"direct_prepared": direct_prep, "direct_naive": direct_naive}
         n_bins = predictor.n_bins
-        out[f"rates_kernel_{name}_us"] = {
-            "value": kernel * 1e6,
-            "unit": f"us/point ({n_bins} bins, 3 couplings, 1 core)",
-            "baseline_ratio": direct / kernel,
-        }
-        out[f"rates_api_{name}_us"] = {
-            "value": api * 1e6,
-            "unit": "us/point (RatePredictor.counts with a dict)",
-            "baseline_ratio": direct / api,
-        }
+        out[f"rates_kernel_{name}_us"] = figure(
+            kernel, 1e6, f"us/point (bare kernel, {n_bins} bins, 3 couplings, 1 core)", base
+        )
+        out[f"rates_api_{name}_us"] = figure(
+            api, 1e6, "us/point (RatePredictor.counts with a dict, 1 core)", base
+        )
+        out[f"rates_direct_prepared_{name}_ms"] = figure(
+            direct_prep, 1e3, "ms/point (direct integration, per-detector work done once)"
+        )
     return out
 
 
-def bench_likelihoods(quick: bool, tables: Path) -> dict[str, dict]:
-    """One profiled χ² on the real tables: CsI 2021 (all nuisances) and NaI+Cryo-CsI.
+def _iteration_histogram(n_iter: np.ndarray) -> dict[str, int]:
+    counts = np.bincount(n_iter)
+    return {str(i): int(c) for i, c in enumerate(counts) if c}
 
-    Baselines measured in the same run: the same CsI χ² profiled by iminuit (Migrad on the
-    kernel's χ²), and the direct-integration path (counts integrated at the point, then
-    profiled) — what a one-off script would do.
-    """
+
+def bench_likelihoods(quick: bool, tables: Path) -> dict[str, dict]:
+    """The profiled CsI 2021 χ² (α0…α7, 99 bins) on one core: single points as a user calls
+    them, the bare kernel, and per point in a scan (warm-started batch); iminuit and direct
+    baselines measured on the same points. NaI + Cryo-CsI Asimov χ² for comparison."""
     from iminuit import Minuit
 
     from cevnsfast.detectors import Detector
     from cevnsfast.likelihood.registry import experiment
-    from cevnsfast.physics.direct import direct_counts
-    from cevnsfast.profile_kernels import poisson_chi2, profile_poisson
-
-    out = {}
-    csi = experiment("csi2021", ["eps_ee_uV"], tables_dir=tables)
-    point = np.array([0.05])
-    csi.chi2(point)
-    ours = _best_of(lambda: csi.chi2(point), 5, 500)
-    p = csi.predictor
-    x = p.x_vector(point)
-    sig0, grids = p.counts(point), p.signal_grids(x)
-    args = (
-        csi.observed,
-        sig0,
-        grids,
-        p.grid_values,
-        csi.backgrounds,
-        csi.sigma_norm,
-        csi.sigma_shape,
-        csi.shape_center,
+    from cevnsfast.physics.direct import direct_counts, prepare_direct
+    from cevnsfast.profile_kernels import (
+        poisson_chi2,
+        poisson_chi2_grad_hess,
+        profile_poisson,
+        profile_quadratic,
+        profile_quadratic_batch,
     )
 
-    def migrad():
-        m = Minuit(lambda par: poisson_chi2(np.asarray(par), *args), csi.x0.copy())
+    repeats = 3 if quick else 7
+    out = {}
+    csi = experiment("csi2021", ["eps_ee_uV", "eps_ee_dV"], tables_dir=tables)
+    rng = np.random.default_rng(7)
+    points = rng.uniform(-0.3, 0.3, (20 if quick else 50, 2))
+    args, rest = csi._args(), csi._rest()
+    xs = np.ones((points.shape[0], 3))
+    xs[:, 1:] = points
+    csi.chi2(points[0])
+    profile_quadratic(*args, xs[0], *rest)
+
+    def cycle(func, items):
+        it = iter(())
+
+        def call():
+            nonlocal it
+            try:
+                func(next(it))
+            except StopIteration:
+                it = iter(items)
+                func(next(it))
+
+        return call
+
+    user = samples(cycle(csi.chi2, points), repeats, 10 * len(points))
+    # CPU time of this thread: the same work, insensitive to other users of a shared machine
+    user_cpu = samples(cycle(csi.chi2, points), repeats, 10 * len(points), time.thread_time)
+    kernel = samples(cycle(lambda x: profile_quadratic(*args, x, *rest), xs), repeats, 10 * len(xs))
+    cold_iters = np.array([profile_quadratic(*args, x, *rest)[2] for x in xs])
+
+    p = csi.predictor
+    detector = Detector.load("csi2021")
+    prepared = prepare_direct(detector)
+    problems = []
+    for pt, x in zip(points, xs, strict=True):
+        problems.append((csi.observed, p.counts(pt), p.signal_grids(x), p.grid_values, *rest[1:-1]))
+
+    def migrad(prob, analytic: bool):
+        def fcn(q):
+            return poisson_chi2(np.asarray(q), *prob)
+
+        def grad(q):
+            return poisson_chi2_grad_hess(np.asarray(q), *prob)[1]
+
+        m = Minuit(fcn, csi.x0.copy(), grad=grad if analytic else None)
         m.errordef = Minuit.LEAST_SQUARES
+        m.strategy = 0 if analytic else 1
         m.limits = [(-1, None)] * 4 + [(None, None)] * 3
         m.migrad()
 
-    iminuit_s = _best_of(migrad, 3, 5)
-    detector = Detector.load("csi2021")
+    n_m = min(len(problems), 5 if quick else 15)
+    iminuit_fast = samples(cycle(lambda pr: migrad(pr, True), problems[:n_m]), 3, n_m)
+    iminuit_default = samples(cycle(lambda pr: migrad(pr, False), problems[:n_m]), 3, n_m)
 
-    def direct():
-        s0 = direct_counts(detector, {"eps_ee_uV": 0.05})
-        profile_poisson(
-            csi.observed,
-            s0,
-            grids,
-            p.grid_values,
-            csi.backgrounds,
-            csi.sigma_norm,
-            csi.sigma_shape,
-            csi.shape_center,
-            csi.x0,
-            100,
-            1e-10,
+    def direct(pt):
+        s0 = direct_counts(
+            detector, dict(zip(csi.coupling_names, pt, strict=True)), prepared=prepared
         )
+        profile_poisson(csi.observed, s0, p.signal_grids(p.x_vector(pt)), p.grid_values, *rest[1:])
 
-    direct_s = _best_of(direct, 1 if quick else 3, 1)
-    out["csi2021_profiled_chi2_us"] = {
-        "value": ours * 1e6,
-        "unit": "us/point (99 bins, alpha0..alpha7 profiled, 1 core)",
-        "baseline_ratio": iminuit_s / ours,
+    direct_s = samples(cycle(direct, points), 3, 3 if quick else 10)
+    base = {
+        "iminuit_analytic_grad_strategy0": iminuit_fast,
+        "iminuit_default": iminuit_default,
+        "direct_prepared_then_profile": direct_s,
     }
-    out["csi2021_profiled_chi2_vs_direct"] = {
-        "value": direct_s * 1e6,
-        "unit": "us/point via direct integration (baseline)",
-        "baseline_ratio": direct_s / ours,
-    }
-    combo = experiment("nai+cryocsi", ["eps_ee_uV"], tables_dir=tables)
-    combo.chi2(point)
-    t_combo = _best_of(lambda: combo.chi2(point), 5, 2000)
-    out["nai_cryocsi_profiled_chi2_us"] = {
-        "value": t_combo * 1e6,
-        "unit": "us/point (two detectors, (alpha, beta) each, 1 core)",
-        "baseline_ratio": None,
-    }
-    out.update(_bench_lar(tables))
-    n_batch = 2000 if quick else 20000
-    grid = np.linspace(-0.2, 0.6, n_batch)[:, None]
-    csi.chi2_batch(grid[:10])
-    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
-    start = time.perf_counter()
-    csi.chi2_batch(grid)
-    per_point = (time.perf_counter() - start) / n_batch
+    unit = "us/point (99 bins, alpha0..alpha7 profiled, 1 core, {})"
+    out["csi2021_profiled_chi2_us"] = figure(user, 1e6, unit.format("experiment.chi2(point)"), base)
+    out["csi2021_profiled_chi2_us"]["iterations_cold_start"] = _iteration_histogram(cold_iters)
+    out["csi2021_profiled_chi2_cpu_us"] = figure(
+        user_cpu, 1e6, unit.format("experiment.chi2(point), thread CPU time")
+    )
+    out["csi2021_profiled_chi2_kernel_us"] = figure(
+        kernel, 1e6, unit.format("bare kernel profile_quadratic"), base
+    )
+    # per point in a scan: a 2D grid in C order, one thread, warm starts along the rows
+    n = 61 if quick else 141
+    g = np.linspace(-0.6, 0.6, n)
+    grid = np.stack(np.meshgrid(g, g, indexing="ij"), axis=-1).reshape(-1, 2)
+    xg = np.ones((grid.shape[0], 3))
+    xg[:, 1:] = grid
+    profile_quadratic_batch(*args, xg[:10], *rest)
     numba.set_num_threads(1)
-    out["csi2021_batch_points_per_s"] = {
-        "value": 1.0 / per_point,
-        "unit": f"points/s (chi2_batch, {numba.config.NUMBA_NUM_THREADS} threads)",
-        "baseline_ratio": None,
-    }
+    scan = samples(lambda: profile_quadratic_batch(*args, xg, *rest), repeats, 1) / len(xg)
+    _, _, scan_iters, scan_ok = profile_quadratic_batch(*args, xg, *rest)
+    out["csi2021_profiled_chi2_scan_us"] = figure(
+        scan, 1e6, f"us/point ({n}x{n} grid, warm-started chi2 batch, 1 thread)", base
+    )
+    out["csi2021_profiled_chi2_scan_us"]["iterations"] = _iteration_histogram(scan_iters)
+    out["csi2021_profiled_chi2_scan_us"]["ok_fraction"] = float(scan_ok.mean())
+
+    combo = experiment("nai+cryocsi", ["eps_ee_uV"], tables_dir=tables)
+    point = np.array([0.05])
+    combo.chi2(point)
+    out["nai_cryocsi_profiled_chi2_us"] = figure(
+        samples(lambda: combo.chi2(point), repeats, 2000),
+        1e6,
+        "us/point (two detectors, (alpha, beta) each, 1 core)",
+    )
+    out.update(_bench_lar(tables, repeats))
     return out
 
 
-def _bench_lar(tables: Path) -> dict[str, dict]:
+def _bench_lar(tables: Path, repeats: int) -> dict[str, dict]:
     """µs per profiled LAr 2020 χ² point (four NSI couplings, nine nuisances, 1 thread): the
     default energy × time projection (120 bins) and the 3D grid (960 bins, ``lar2020_3d``)."""
     from cevnsfast.data.errors import DataNotFoundError
@@ -169,38 +243,53 @@ def _bench_lar(tables: Path) -> dict[str, dict]:
         except DataNotFoundError:
             return {}
         lar.chi2_batch(points[:2])
-        per_point = _best_of(lambda: lar.chi2_batch(points), 3, 1) / len(points)  # noqa: B023
-        out[f"{name}_profiled_chi2_us"] = {
-            "value": per_point * 1e6,
-            "unit": f"us/point ({bins} bins, 9 nuisances profiled, chi2_batch, 1 thread)",
-            "baseline_ratio": None,
-        }
+        per_point = samples(lambda: lar.chi2_batch(points), repeats, 1) / len(points)  # noqa: B023
+        out[f"{name}_profiled_chi2_us"] = figure(
+            per_point, 1e6, f"us/point ({bins} bins, 9 nuisances profiled, chi2_batch, 1 thread)"
+        )
     return out
+
+
+def _child_peak(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """(wall seconds, peak RSS in MB of the largest process) of ``cmd`` run in a fresh child
+    (``getrusage(RUSAGE_CHILDREN)`` read in a wrapper process that runs only ``cmd``)."""
+    wrapper = (
+        "import resource, subprocess, sys, time; t = time.perf_counter(); "
+        "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); "
+        "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", wrapper, *cmd], env=env, check=True, capture_output=True, text=True
+    )
+    seconds, max_rss_kb = done.stdout.split()
+    return float(seconds), float(max_rss_kb) / 1024.0
 
 
 def bench_reproduce() -> dict[str, dict]:
-    """``cevnsfast reproduce`` end to end: from empty tables, then with the tables built."""
-    import os
-
+    """``cevnsfast reproduce`` end to end in a child process: from empty tables, then with the
+    tables built; wall time and peak memory."""
     from cevnsfast.paths import TABLES_DIR_ENV
-    from cevnsfast.reproduce import reproduce
 
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
-        os.environ[TABLES_DIR_ENV] = str(Path(tmp) / "tables")
+        env = dict(os.environ, **{TABLES_DIR_ENV: str(Path(tmp) / "tables")})
         for label in ("empty_tables", "built_tables"):
-            start = time.perf_counter()
-            reproduce(Path(tmp) / label, progress=False)
+            cmd = [sys.executable, "-m", "cevnsfast", "reproduce", "--out", str(Path(tmp) / label)]
+            seconds, peak_mb = _child_peak(cmd, env)
             out[f"reproduce_{label}_s"] = {
-                "value": time.perf_counter() - start,
-                "unit": "s (end to end, 2 threads)",
+                "value": seconds,
+                "unit": f"s (end to end, child process, {os.cpu_count()} cores)",
                 "baseline_ratio": None,
             }
-        del os.environ[TABLES_DIR_ENV]
+            out[f"reproduce_{label}_peak_rss_mb"] = {
+                "value": peak_mb,
+                "unit": "MB (peak resident memory of the reproduce process)",
+                "baseline_ratio": None,
+            }
     return out
 
 
-def bench_build(quick: bool) -> dict[str, dict]:
+def bench_build() -> dict[str, dict]:
     """Seconds for a full build of every shipped detector into an empty directory."""
     from cevnsfast.build_tables.build import build_all
 
@@ -219,39 +308,46 @@ def bench_build(quick: bool) -> dict[str, dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer repeats, smaller scans, no build timing"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
-        "--skip-reproduce", action="store_true", help="leave out the ~1 min reproduce timing"
+        "--skip-reproduce", action="store_true", help="leave out the reproduce timings"
     )
     args = parser.parse_args()
     numba.set_num_threads(1)
-    results: dict[str, dict] = {}
-    results.update(bench_build(args.quick))
-    with tempfile.TemporaryDirectory() as tmp:
-        from cevnsfast.build_tables.build import build_all
-
-        build_all(directory=Path(tmp), progress=False)
-        results.update(bench_rates(args.quick, Path(tmp)))
-        results.update(bench_likelihoods(args.quick, Path(tmp)))
+    results: dict[str, dict] = {"load_average": {"value": os.getloadavg()[0], "unit": "before"}}
+    if not args.quick:
+        results.update(bench_build())
     import models_bench
     import profile_bench
     import scan_bench
     import stats_bench
 
+    from cevnsfast.build_tables.build import build_all
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tables = Path(tmp)
+        build_all(directory=tables, progress=False)
+        results.update(bench_rates(args.quick, tables))
+        results.update(bench_likelihoods(args.quick, tables))
+        results.update(scan_bench.run(args.quick, tables))
     results.update(profile_bench.run(args.quick))
-    results.update(scan_bench.run(args.quick))
     results.update(models_bench.run(args.quick))
     results.update(stats_bench.run(args.quick))
     if not args.skip_reproduce:
-        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
         results.update(bench_reproduce())
+    results["load_average"]["unit"] = f"1-min load before; {os.getloadavg()[0]:.2f} after"
     if args.json:
         print(json.dumps(results, allow_nan=False))
         return
     for name, r in results.items():
-        ratio = f"  (baseline/ours = {r['baseline_ratio']:.3g})" if r["baseline_ratio"] else ""
-        print(f"{name:28} {r['value']:12.4g} {r['unit']}{ratio}")
+        ratio = r.get("baseline_ratio")
+        ratio = f"  ({r['baseline']}/ours = {ratio:.3g})" if ratio else ""
+        spread = r.get("spread")
+        spread = f" [{spread[0]:.4g}, {spread[1]:.4g}]" if spread else ""
+        print(f"{name:34} {r['value']:12.4g}{spread} {r['unit']}{ratio}")
 
 
 if __name__ == "__main__":

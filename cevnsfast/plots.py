@@ -20,13 +20,34 @@ COLOURS = {
 }
 
 
+RASTER_MIN_VERTICES = 20_000
+"""Artists with more vertices than this (dense filled contours, meshes) are rasterised in the
+PDF (at the PNG's 150 dpi): a vector file of 10⁵ tiny polygons is slow to write and to view."""
+
+
+def _rasterise_dense(fig) -> None:
+    for ax in fig.axes:
+        for artist in [*ax.collections, *ax.images]:
+            paths = artist.get_paths() if hasattr(artist, "get_paths") else []
+            if not paths or sum(len(p.vertices) for p in paths) > RASTER_MIN_VERTICES:
+                artist.set_rasterized(True)
+
+
 def save(fig, path: Path) -> list[Path]:
-    """Write ``path`` with .png and .pdf suffixes; returns both paths."""
+    """Write ``path`` with .png and .pdf suffixes; returns both paths.
+
+    The tight bounding box is computed once, from one layout pass without rendering, and
+    reused for both files (``bbox_inches="tight"`` costs an extra full draw per file).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     out = [path.with_suffix(".png"), path.with_suffix(".pdf")]
+    _rasterise_dense(fig)
+    fig.draw_without_rendering()
+    bbox = fig.get_tightbbox(fig.canvas.get_renderer())
+    bbox = bbox.padded(matplotlib.rcParams["savefig.pad_inches"])
     for p in out:
-        fig.savefig(p, dpi=150, bbox_inches="tight")
+        fig.savefig(p, dpi=150, bbox_inches=bbox)
     plt.close(fig)
     return out
 

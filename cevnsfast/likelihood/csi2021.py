@@ -8,7 +8,7 @@ over 9 PE × 11 time bins. α0 (flux, QF, efficiency normalisation), α1–α3 (
 are normalisations; α4 (nuclear radius: R_A → (1+α4) R_A), α6 (efficiency shape, in units of
 the released ±1σ curves) and α7 (beam timing shift, µs) are shape nuisances tabulated in the
 csi2021 table. α6 and α7 are unpenalised. All nuisances are profiled inside one numba call
-per coupling point (``profile_kernels.profile_poisson``).
+per coupling point (``profile_kernels.profile_quadratic``).
 
 The SSB follows ``CsI2021Settings.ssb_model`` (``data.csi2021.SSB_MODELS``). With
 ``ac_measurement`` the single α3 is replaced by one free normalisation β_i per PE bin i, and the
@@ -23,14 +23,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import numba as nb
 import numpy as np
 
 from cevnsfast.data.csi2021 import SSB_MODELS, load_csi2021
-from cevnsfast.kernels import quadratic_form_grids_into, quadratic_form_into
 from cevnsfast.likelihood.base import Experiment, FitResult
 from cevnsfast.likelihood.toydata import PoissonToys
-from cevnsfast.profile_kernels import profile_poisson
+from cevnsfast.profile_kernels import profile_quadratic, profile_quadratic_batch
 from cevnsfast.rates import RatePredictor
 
 SHAPE_AXES = ("radius_scale", "efficiency_sigma", "time_shift_us")
@@ -74,78 +72,6 @@ class CsI2021Settings:
                 "CsI2021Settings.ac_exposure_ratio must be finite and > 0; "
                 f"got {self.ac_exposure_ratio}"
             )
-
-
-@nb.njit(cache=True, nogil=True)
-def _chi2_point(
-    tensor,
-    shape_tensors,
-    grid_sizes,
-    grid_values,
-    x,
-    observed,
-    backgrounds,
-    sigma_norm,
-    sigma_shape,
-    shape_center,
-    x0,
-):
-    # observed may carry extra measurement bins after the table's bins (the AC sample of
-    # ``ac_measurement``): the signal is zero there, the kernels fill only the first bins
-    n_obs = observed.shape[0]
-    sig0 = np.zeros(n_obs)
-    quadratic_form_into(tensor, x, sig0)
-    grids = np.zeros((shape_tensors.shape[0], shape_tensors.shape[1], n_obs))
-    quadratic_form_grids_into(shape_tensors, grid_sizes, x, grids)
-    return profile_poisson(
-        observed,
-        sig0,
-        grids,
-        grid_values,
-        backgrounds,
-        sigma_norm,
-        sigma_shape,
-        shape_center,
-        x0,
-        100,
-        1e-10,
-    )
-
-
-@nb.njit(cache=True, parallel=True)
-def _chi2_batch(
-    tensor,
-    shape_tensors,
-    grid_sizes,
-    grid_values,
-    xs,
-    observed,
-    backgrounds,
-    sigma_norm,
-    sigma_shape,
-    shape_center,
-    x0,
-):
-    n = xs.shape[0]
-    chi2 = np.empty(n)
-    params = np.empty((n, x0.shape[0]))
-    for p in nb.prange(n):
-        c, par, _, _ = _chi2_point(
-            tensor,
-            shape_tensors,
-            grid_sizes,
-            grid_values,
-            xs[p],
-            observed,
-            backgrounds,
-            sigma_norm,
-            sigma_shape,
-            shape_center,
-            x0,
-        )
-        chi2[p] = c
-        params[p] = par
-    return chi2, params
 
 
 class CsI2021(PoissonToys, Experiment):
@@ -241,12 +167,12 @@ class CsI2021(PoissonToys, Experiment):
         """(χ²_min, [α0, α1, α2, α3…, R/R₀, α6, α7], converged) at one coupling point; with
         ``ac_measurement`` α3 is one β_i per PE bin."""
         x = self.predictor.x_vector(values)
-        chi2, params, _, ok = _chi2_point(*self._args(), x, *self._rest())
+        chi2, params, _, ok = profile_quadratic(*self._args(), x, *self._rest())
         return float(chi2), self.physical_params(params), bool(ok)
 
     def signal_inputs(self, values=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(sig0, shape grids, grid values) the kernel profiles at one coupling point (zero
-        signal in the measurement bins after the table's, as in ``_chi2_point``)."""
+        signal in the measurement bins after the table's, as in ``profile_quadratic``)."""
         p = self.predictor
         x = p.x_vector(values)
         n_obs = self.observed.size
@@ -263,7 +189,7 @@ class CsI2021(PoissonToys, Experiment):
         points = self._points(points)
         xs = np.ones((points.shape[0], points.shape[1] + 1))
         xs[:, 1:] = points
-        return _chi2_batch(*self._args(), xs, *self._rest())[0]
+        return profile_quadratic_batch(*self._args(), xs, *self._rest())[0]
 
     def _components(self, params: np.ndarray, values) -> dict[str, np.ndarray]:
         """Fitted CEvNS, BRN, NIN, SSB and observed counts on the (PE, time) grid."""

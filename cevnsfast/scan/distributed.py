@@ -1,19 +1,22 @@
 """The same grid scan on a Dask cluster: one task per chunk, each writing its own store region.
 
-The client creates (or, on resume, checks) the store and builds the experiment once, which
-also builds any missing tables before the workers start. Tasks receive only plain data — the
-scan spec as a dict, the store path, the tables and data directories — and each worker
-process builds its own experiment (numba objects never travel) and keeps it for the next
-chunks. A task writes its chunk and then its completion marker, exactly as the local run does,
-so the store is identical to a local run's and an interrupted distributed scan resumes
-locally or on Dask alike. Workers must see the store path (same machine or shared file
-system).
+The client creates (or, on resume, checks) the store and builds the experiment once, which also
+builds any missing tables before the workers start. A worker plugin (:class:`ScanWorkerSetup`,
+registered once per scan) then builds each worker's experiment — tables loaded and kernels
+loaded from numba's cache once per worker process, also on workers that join later — so tasks
+carry only a chunk index, the scan spec as a dict and paths (numba objects and tables never
+travel) and find the experiment in the worker's cache. A task writes its chunk and then its
+completion marker, exactly as the local run does, so the store is identical to a local run's
+and an interrupted distributed scan resumes locally or on Dask alike. Workers must see the
+store path (same machine or shared file system).
 """
 
 import os
 import uuid
 from pathlib import Path
 from typing import Any
+
+from distributed.diagnostics.plugin import WorkerPlugin
 
 from cevnsfast.scan.grid import GridScan, ScanSpec, open_or_create_store, progress_bar
 from cevnsfast.scan.store import ScanStore
@@ -37,9 +40,13 @@ def _worker_scanner(spec_dict: dict[str, Any], sources: dict[str, str | None]) -
 
 
 def _set_threads(numba_threads: int | None) -> None:
-    if numba_threads:
-        import numba
+    import numba
+    from numba.core import config
 
+    # the Nanny sets the worker's NUMBA_NUM_THREADS after numba was imported (unpickling):
+    # read it before the thread pool starts, or numba refuses the change at the next compile
+    config.reload_config()
+    if numba_threads:
         numba.set_num_threads(min(int(numba_threads), numba.config.NUMBA_NUM_THREADS))
 
 
@@ -51,6 +58,30 @@ def prepare_worker(
     scanner = _worker_scanner(spec_dict, sources)
     scanner.evaluate(scanner.chunk_points((0,) * len(scanner.spec.axes))[1][:1])
     return os.getpid()
+
+
+class ScanWorkerSetup(WorkerPlugin):
+    """Dask worker plugin: :func:`prepare_worker` on every worker, present and future.
+
+    ``name`` is derived from the scan, so registering the same scan twice is a no-op and a
+    different scan adds its own set-up (each worker then caches both experiments).
+    """
+
+    def __init__(
+        self,
+        spec_dict: dict[str, Any],
+        sources: dict[str, str | None],
+        numba_threads: int | None,
+    ):
+        import hashlib
+        import json
+
+        self.spec_dict, self.sources, self.numba_threads = spec_dict, sources, numba_threads
+        key = json.dumps([spec_dict, sources, numba_threads], sort_keys=True)
+        self.name = "cevnsfast-scan-" + hashlib.sha256(key.encode()).hexdigest()[:16]
+
+    def setup(self, worker) -> None:
+        prepare_worker(self.spec_dict, self.sources, self.numba_threads)
 
 
 def compute_and_write_chunk(
@@ -137,7 +168,7 @@ def run_scan_dask(
             client = Client(cluster)
     try:
         if pending:
-            client.run(prepare_worker, spec_dict, sources, numba_threads)
+            client.register_plugin(ScanWorkerSetup(spec_dict, sources, numba_threads))
         futures = [
             client.submit(
                 compute_and_write_chunk,
