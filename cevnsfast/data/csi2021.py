@@ -46,16 +46,16 @@ RELEASE_FILES = (
 )
 
 PE_EDGES = (0, 8, 12, 16, 20, 24, 32, 40, 50, 60)
-"""Reconstructed-energy bin edges in PE (PHYSICS.md; edges [assumed] from a public reproduction)."""
+"""Reconstructed-energy bin edges in PE (physics card; edges [assumed] from a public reproduction)."""
 
 TIME_EDGES_US = (0, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 1, 2, 4, 6)
-"""Recoil-time bin edges in µs (PHYSICS.md; edges [assumed] from a public reproduction)."""
+"""Recoil-time bin edges in µs (physics card; edges [assumed] from a public reproduction)."""
 
 N_BRN = 18.4
-"""Expected beam-related-neutron events inside the analysis grid (PHYSICS.md, [assumed])."""
+"""Expected beam-related-neutron events inside the analysis grid (physics card, [assumed])."""
 
 N_NIN = 5.6
-"""Expected neutrino-induced-neutron events inside the analysis grid (PHYSICS.md, [assumed])."""
+"""Expected neutrino-induced-neutron events inside the analysis grid (physics card, [assumed])."""
 
 Coefficients = tuple[float, float, float, float]
 
@@ -271,7 +271,7 @@ def timing_efficiency(t_us, onset_us: float = 0.52, decay_per_us: float = 0.0494
     """CsI timing efficiency ε_T(t): 1 before ``onset_us``, ``exp(−decay·(t − onset))`` after.
 
     ``t_us`` in µs, ``decay_per_us`` in µs⁻¹. Source: CsI 2021 release notes as used by public
-    reproductions (PHYSICS.md §SNS flux).
+    reproductions (docs/physics-reference.md §SNS flux).
     """
     t = np.asarray(t_us, dtype=float)
     return np.exp(-decay_per_us * np.maximum(t - onset_us, 0.0))
@@ -317,7 +317,7 @@ def background_templates(
 
     Built by ``pdf_template`` from ``brnPE/brnTrec`` and ``ninPE/ninTrec`` in ``release_dir``
     (the ``coherent-csi-2021`` directory). ``n_brn``, ``n_nin``: expected events inside the
-    analysis grid (PHYSICS.md, [assumed]); each template sums to exactly that.
+    analysis grid (docs/physics-reference.md, [assumed]); each template sums to exactly that.
     """
     release_dir = Path(release_dir)
     out = {}

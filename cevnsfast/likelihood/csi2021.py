@@ -39,7 +39,7 @@ NUISANCE_NAMES = ("alpha0", "alpha1", "alpha2", "alpha3", "alpha4", "alpha6", "a
 class CsI2021Settings:
     """Nuisance priors and background normalisations (names after arXiv:2211.11905).
 
-    σ values: α0 11.45 % and α4 5 % [assumed, PHYSICS.md, after arXiv:2211.11905]; BRN 25 %,
+    σ values: α0 11.45 % and α4 5 % [assumed, physics card, after arXiv:2211.11905]; BRN 25 %,
     NIN 35 %, SSB 2.1 % (arXiv:2110.07730). BRN/NIN expected counts in the 9×11 grid before
     the timing efficiency: 18.4 and 5.6 (release PDFs, docs/physics-sources.md).
 

@@ -1,4 +1,4 @@
-"""Coupling names and the quadratic form they define (ARCHITECTURE.md, "The one idea").
+"""Coupling names and the quadratic form they define (docs/design.md, "The one idea").
 
 Names follow arXiv:2402.16953: ``eps_<αβ>_<q><X>`` with flavours α, β ∈ {e, mu, tau}, quark
 q ∈ {u, d} and structure X ∈ {V, S, T}, e.g. ``eps_ee_uV``, ``eps_emu_dT``. A flavour pair is

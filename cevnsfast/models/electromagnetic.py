@@ -1,7 +1,7 @@
 """Neutrino electromagnetic properties: magnetic moments, charge radii, millicharges, and the
 transition magnetic moment to a sterile state (dipole portal).
 
-Talk (shared/seeds/004) and De Romeri et al., JHEP 04 (2023) 035 (arXiv:2211.11905) §4:
+Talk (docs/models.md) and De Romeri et al., JHEP 04 (2023) 035 (arXiv:2211.11905) §4:
 
 * magnetic moment (Vogel & Engel, PRD 39 (1989) 3378), no interference with the SM:
   dσ/dT ⊃ (π α²/m_e²)(1/T − 1/E) Z² F² |μ_να/μ_B|²  — structure M, amplitude Z μ;

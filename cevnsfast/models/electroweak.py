@@ -1,6 +1,6 @@
 """Standard-Model parameters as models: the weak mixing angle and the neutron rms radius.
 
-Talk (shared/seeds/004) and De Romeri et al., JHEP 04 (2023) 035 (arXiv:2211.11905) §3:
+Talk (docs/models.md) and De Romeri et al., JHEP 04 (2023) 035 (arXiv:2211.11905) §3:
 CEvNS measures sin²θ_W at low momentum transfer through Q_V = (1/2 − 2 sin²θ_W) Z − N/2, and
 the neutron distribution through the neutron form factor F_N of Q_V = g_V^p Z F_Z + g_V^n N F_N
 (Cadeddu et al., PRL 120 (2018) 072501).

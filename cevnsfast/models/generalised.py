@@ -1,6 +1,6 @@
 """Generalised neutrino interactions C_V, C_S, C_T in the talk's universal parametrisation.
 
-Talk (shared/seeds/004), arXiv:2211.11905 §7, after Lindner, Rodejohann & Xu
+Talk (docs/models.md), arXiv:2211.11905 §7, after Lindner, Rodejohann & Xu
 (arXiv:1612.04150) and Aristizabal Sierra, De Romeri & Rojas (arXiv:1806.07424): one coupling
 per Lorentz structure, the same for u and d quarks (C_X^u = C_X^d ≡ C_X) and for every
 neutrino flavour, flavour-diagonal (ν_α → ν_α). The quark couplings become nucleon and

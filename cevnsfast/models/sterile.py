@@ -1,6 +1,6 @@
 """Active-to-sterile oscillation at the SNS baselines (3+1, short baseline).
 
-Talk (shared/seeds/004, "transition to sterile neutrinos"); CEvNS is flavour blind among the
+Talk (docs/models.md, "transition to sterile neutrinos"); CEvNS is flavour blind among the
 active neutrinos, so only the disappearance into the sterile state matters:
 
     N = ∫ φ_α(E) [1 − sin²2θ_αα sin²(1.267 Δm²[eV²] L[m]/E[MeV])] dσ/dT dE

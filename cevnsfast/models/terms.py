@@ -11,7 +11,7 @@ Every new-physics model of docs/models.md writes the CEvNS cross section of one 
 
       K(E, T; m) = P_X(T) h_a(T; m) h_b(T; m) [c0(T; m) + c1(T; m)/E + c2(T; m)/E²] f(E; m)
 
-  with the structures X (``Model.shape``) of ARCHITECTURE.md — V: (G_F² M/π)(1 − MT/2E²),
+  with the structures X (``Model.shape``) of docs/design.md — V: (G_F² M/π)(1 − MT/2E²),
   S: (G_F² M/π) κ_S MT/E², T: (G_F² M/π) κ_T (1 − MT/4E²) (arXiv:2402.16953 Eq. 6), and the
   magnetic M: (π α²/m_e²)(1/T − 1/E) (Vogel & Engel, PRD 39 (1989) 3378) — and weights h such
   as the form factor F(q), F(q)/q² (millicharge) or F(q) (m² + μ²)/(q² + m²) (a mediator

@@ -8,7 +8,7 @@ tests compare the two paths (docs/models.md). Terms of order T/E are dropped as 
 arXiv:2402.16953 Eq. (6). Energies in MeV, T the nuclear recoil energy, q² = 2MT.
 
 Sources: SM, NSI, GNI — arXiv:2402.16953 and ``physics.cross_sections``; the talk's scenarios
-(``shared/seeds/004``) after De Romeri et al., JHEP 04 (2023) 035 (arXiv:2211.11905);
+(the talk; docs/models.md) after De Romeri et al., JHEP 04 (2023) 035 (arXiv:2211.11905);
 magnetic moment — Vogel & Engel, PRD 39 (1989) 3378; S₁ leptoquark — arXiv:2307.13790;
 dipole portal (transition moment to a sterile ν₄) — Brdar, Greljo, Kopp & Opferkuch,
 arXiv:2007.15563, and Miranda et al., arXiv:2109.09545.

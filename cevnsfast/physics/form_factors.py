@@ -9,7 +9,7 @@ import numpy as np
 from cevnsfast.constants import HBARC_MEV_FM
 
 KN_R0_FM = 1.23
-"""Klein–Nystrand radius coefficient, R_A = 1.23 A^{1/3} fm (PHYSICS.md Eq. 3) [assumed]."""
+"""Klein–Nystrand radius coefficient, R_A = 1.23 A^{1/3} fm (physics card Eq. 3) [assumed]."""
 KN_AK_FM = 0.7
 """Klein–Nystrand Yukawa range a_k = 0.7 fm (Klein & Nystrand, PRC 60 014903) [assumed]."""
 
