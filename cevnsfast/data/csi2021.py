@@ -46,7 +46,7 @@ RELEASE_FILES = (
 )
 
 PE_EDGES = (0, 8, 12, 16, 20, 24, 32, 40, 50, 60)
-"""Reconstructed-energy bin edges in PE (physics card; edges [assumed] from a public reproduction)."""
+"""Reconstructed-energy bin edges in PE (physics card; [assumed] from a public reproduction)."""
 
 TIME_EDGES_US = (0, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 1, 2, 4, 6)
 """Recoil-time bin edges in µs (physics card; edges [assumed] from a public reproduction)."""
