@@ -40,17 +40,16 @@ from cevnsfast.constants import (
     HBARC_MEV_CM,
     M_E_MEV,
 )
-from cevnsfast.detectors.detector import Detector, QuadratureSettings
-from cevnsfast.detectors.spec import DetectorSpec, load_spec
-from cevnsfast.models.scenarios import get_model
-from cevnsfast.models.terms import Kernel, Model
-from cevnsfast.physics.bsm import recoil_nodes_kevnr
-from cevnsfast.physics.electron_scattering import (
+from cevnsfast.detectors.detector import Detector, QuadratureSettings, recoil_nodes_kevnr
+from cevnsfast.detectors.electrons import (
     electron_detector,
-    electron_e_min_mev,
     electron_nodes_kev,
     electrons_per_target,
 )
+from cevnsfast.detectors.spec import DetectorSpec, load_spec
+from cevnsfast.models.scenarios import get_model
+from cevnsfast.models.terms import Kernel, Model
+from cevnsfast.physics.electron_scattering import electron_e_min_mev
 from cevnsfast.physics.flux import (
     COMPONENT_NAMES,
     FLUX_COMPONENTS,
@@ -279,7 +278,7 @@ def energy_bin_integrals(integrands, probabilities, n_axis: int) -> np.ndarray:
 def electron_tensors(model: Model, detector: Detector, n_couplings: int):
     """ν–e scattering of an electromagnetic model (``Model.electron_terms``) as a quadratic
     form per (component, energy bin): E[f, eb, i, j], with the electron response of
-    ``electron_scattering.electron_detector`` (None if the model has no electron terms or
+    ``detectors.electrons.electron_detector`` (None if the model has no electron terms or
     the detector does not count electron recoils). Per component and T_e, with
     u = g_V + g_A, v = g_V − g_A and the flux moments M_p = ∫ φ E^{−p} (``dsigma_es``):
 
