@@ -307,6 +307,9 @@ def bench_build() -> dict[str, dict]:
 
 
 def main() -> None:
+    from cevnsfast.build_tables import enable_builds
+
+    enable_builds()  # benchmarks build what they need on first use, as the CLI does
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
         "--quick", action="store_true", help="fewer repeats, smaller scans, no build timing"

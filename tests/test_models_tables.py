@@ -13,13 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cevnsfast.build_tables.model_tables import (
-    build_model_table,
-    load_model_table,
-    model_table_path,
-)
+from cevnsfast.build_tables.model_tables import build_model_table
 from cevnsfast.detectors import Detector
 from cevnsfast.likelihood.models import ModelPredictor
+from cevnsfast.model_tables import load_model_table, model_table_path
 from cevnsfast.models.scenarios import get_model, model_names
 from cevnsfast.rates import RatePredictor
 from cevnsfast.reference.models import direct_model_counts
