@@ -4,7 +4,7 @@
   vector mediator (docs/models.md) on CsI 2021, and on CsI 2021 + LAr 2020 when the LAr
   likelihood is available, every nuisance of each experiment profiled at every point, on 2
   cores, after the tables are built (the first call, which compiles, is excluded). Baseline:
-  the same points through the direct-integration twin (``physics.bsm.direct_model_counts``,
+  the same points through the direct-integration twin (``reference.models.direct_model_counts``,
   then the same in-kernel profile), timed on a few points and extrapolated — what a one-off
   script without tables would do.
 * ``models_table_build_s`` — building the model tables of the scan (mass axis of 121 values,
@@ -40,8 +40,8 @@ def run(quick: bool) -> dict[str, dict]:
     from cevnsfast.detectors import Detector
     from cevnsfast.likelihood.models import available_experiments, model_experiment
     from cevnsfast.paths import TABLES_DIR_ENV
-    from cevnsfast.physics.bsm import direct_model_counts
     from cevnsfast.profile_kernels import profile_poisson
+    from cevnsfast.reference.models import direct_model_counts
 
     threads = min(2, numba.config.NUMBA_NUM_THREADS)
     previous_threads = numba.get_num_threads()

@@ -5,7 +5,7 @@ where a baseline is measured in the same run, ``baseline_ratio`` = baseline / ou
 strongest honest baseline, named in ``baseline``; ``baseline_ratios`` lists every baseline
 measured. Baselines:
 
-* direct integration (``physics.direct``) with its coupling-independent work (recoil nodes,
+* direct integration (``reference.direct``) with its coupling-independent work (recoil nodes,
   smearing matrix, time weights) done once per detector (``prepare_direct``), as a careful
   user would; the naive per-call path is listed too;
 * iminuit Migrad on the kernel's χ² — with the analytic gradient at strategy 0 (the fastest
@@ -68,8 +68,8 @@ def bench_rates(quick: bool, tables: Path) -> dict[str, dict]:
     """µs per coupling point from the tables vs direct integration (naive and prepared)."""
     from cevnsfast.detectors import Detector
     from cevnsfast.kernels import quadratic_form_into
-    from cevnsfast.physics.direct import direct_counts, prepare_direct
     from cevnsfast.rates import RatePredictor
+    from cevnsfast.reference.direct import direct_counts, prepare_direct
 
     out = {}
     repeats = 3 if quick else 7
@@ -117,7 +117,6 @@ def bench_likelihoods(quick: bool, tables: Path) -> dict[str, dict]:
 
     from cevnsfast.detectors import Detector
     from cevnsfast.likelihood.registry import experiment
-    from cevnsfast.physics.direct import direct_counts, prepare_direct
     from cevnsfast.profile_kernels import (
         poisson_chi2,
         poisson_chi2_grad_hess,
@@ -125,6 +124,7 @@ def bench_likelihoods(quick: bool, tables: Path) -> dict[str, dict]:
         profile_quadratic,
         profile_quadratic_batch,
     )
+    from cevnsfast.reference.direct import direct_counts, prepare_direct
 
     repeats = 3 if quick else 7
     out = {}
@@ -307,6 +307,9 @@ def bench_build() -> dict[str, dict]:
 
 
 def main() -> None:
+    from cevnsfast.build_tables import enable_builds
+
+    enable_builds()  # benchmarks build what they need on first use, as the CLI does
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
         "--quick", action="store_true", help="fewer repeats, smaller scans, no build timing"

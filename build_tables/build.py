@@ -15,7 +15,12 @@ from cevnsfast.detectors.spec import load_spec, shipped_spec_names
 from cevnsfast.models.couplings import ALL_COUPLINGS, COUPLING_NAMES, response_tensor
 from cevnsfast.physics.cross_sections import STRUCTURES
 from cevnsfast.physics.flux import COMPONENT_NAMES
-from cevnsfast.tables import input_hash, stored_hash, table_path, write_table
+from cevnsfast.tables import (
+    input_hash,
+    stored_hash,
+    table_path,
+    write_table,
+)
 
 
 @dataclass
@@ -24,10 +29,6 @@ class BuildResult:
     path: Path
     built: bool
     seconds: float
-
-
-def rebuild_command(name_or_path: str | Path) -> str:
-    return f"cevnsfast build {name_or_path} --force"
 
 
 def build_detector(

@@ -24,8 +24,6 @@ Command line: ``python -m cevnsfast.build_tables.model_tables DETECTOR MODEL [--
 """
 
 import argparse
-import hashlib
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,17 +38,21 @@ from cevnsfast.constants import (
     HBARC_MEV_CM,
     M_E_MEV,
 )
-from cevnsfast.detectors.detector import Detector, QuadratureSettings
-from cevnsfast.detectors.spec import DetectorSpec, load_spec
-from cevnsfast.models.scenarios import get_model
-from cevnsfast.models.terms import Kernel, Model
-from cevnsfast.physics.bsm import recoil_nodes_kevnr
-from cevnsfast.physics.electron_scattering import (
+from cevnsfast.detectors.detector import Detector, QuadratureSettings, recoil_nodes_kevnr
+from cevnsfast.detectors.electrons import (
     electron_detector,
-    electron_e_min_mev,
     electron_nodes_kev,
     electrons_per_target,
 )
+from cevnsfast.detectors.spec import load_spec
+from cevnsfast.model_tables import (
+    model_input_hash,
+    model_table_name,
+    model_table_path,
+)
+from cevnsfast.models.scenarios import get_model
+from cevnsfast.models.terms import Kernel, Model
+from cevnsfast.physics.electron_scattering import electron_e_min_mev
 from cevnsfast.physics.flux import (
     COMPONENT_NAMES,
     FLUX_COMPONENTS,
@@ -59,16 +61,11 @@ from cevnsfast.physics.flux import (
     delayed_shape_per_mev,
 )
 from cevnsfast.tables import (
-    Table,
     TableError,
-    input_hash,
-    read_table,
     stored_hash,
-    table_path,
     write_table,
 )
 
-SEPARATOR = "__"
 SUPPORTED_NUISANCES = ("radius_scale", "efficiency_sigma", "time_shift_us")
 E_FLOOR_MEV = 1.0
 """Numeric flux moments ignore E < 1 MeV (recoils below 0.06 keVnr on Ar: never detected)."""
@@ -82,36 +79,6 @@ class BuildResult:
     path: Path
     built: bool
     seconds: float
-
-
-def model_table_name(detector_name: str, model: Model) -> str:
-    """``<detector>__<model>``, plus ``-<8 hex>`` when the model's settings are not the
-    defaults (so a custom grid never overwrites the default table)."""
-    default = type(model)()
-    suffix = ""
-    if model.settings != default.settings:
-        blob = json.dumps(model.settings, sort_keys=True).encode()
-        suffix = "-" + hashlib.sha256(blob).hexdigest()[:8]
-    return f"{detector_name}{SEPARATOR}{model.name}{suffix}"
-
-
-def model_table_path(
-    spec: str | Path | DetectorSpec, model: Model, directory: Path | None = None
-) -> Path:
-    """``<detector>__<model>[-<settings hash>]-<spec hash>.zarr`` (``tables.table_path``)."""
-    spec = spec if isinstance(spec, DetectorSpec) else load_spec(spec)
-    return table_path(model_table_name(spec.name, model), spec.hash(), directory)
-
-
-def rebuild_command(detector: str | Path, model: Model) -> str:
-    return f"python -m cevnsfast.build_tables.model_tables {detector} {model.name} --force"
-
-
-def model_input_hash(spec, model: Model, settings: QuadratureSettings) -> str:
-    return input_hash(
-        spec.canonical_json(),
-        {"quadrature": settings.as_dict(), "model": model.definition(), "kind": "model"},
-    )
 
 
 # ---- terms ----------------------------------------------------------------------------------
@@ -279,7 +246,7 @@ def energy_bin_integrals(integrands, probabilities, n_axis: int) -> np.ndarray:
 def electron_tensors(model: Model, detector: Detector, n_couplings: int):
     """ν–e scattering of an electromagnetic model (``Model.electron_terms``) as a quadratic
     form per (component, energy bin): E[f, eb, i, j], with the electron response of
-    ``electron_scattering.electron_detector`` (None if the model has no electron terms or
+    ``detectors.electrons.electron_detector`` (None if the model has no electron terms or
     the detector does not count electron recoils). Per component and T_e, with
     u = g_V + g_A, v = g_V − g_A and the flux moments M_p = ∫ φ E^{−p} (``dsigma_es``):
 
@@ -438,28 +405,6 @@ def build_model_table(
         },
     )
     return BuildResult(name, path, True, time.perf_counter() - start)
-
-
-def load_model_table(
-    name_or_path: str | Path,
-    model: str | Model,
-    directory: Path | None = None,
-    build_missing: bool = True,
-    rebuild_stale: bool = False,
-    settings: QuadratureSettings = QuadratureSettings(),
-) -> Table:
-    """The up-to-date table of (detector, model): built when missing (and, with
-    ``rebuild_stale``, when stale); otherwise a stale table is a ``TableError`` naming the
-    rebuild command, as for detector tables."""
-    model = get_model(model) if isinstance(model, str) else model
-    spec = load_spec(name_or_path)
-    path = model_table_path(spec, model, directory)
-    digest = model_input_hash(spec, model, settings)
-    if (not path.exists() and build_missing) or (
-        rebuild_stale and path.exists() and stored_hash(path) != digest
-    ):
-        build_model_table(name_or_path, model, settings, directory, force=True)
-    return read_table(path, digest, rebuild_command(name_or_path, model))
 
 
 def main(argv=None) -> None:

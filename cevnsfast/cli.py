@@ -96,6 +96,9 @@ class _Group(click.Group):
 @click.version_option(__version__, prog_name="cevnsfast")
 def main() -> None:
     """cevnsfast: fast CEvNS phenomenology at the SNS (tables + numba kernels)."""
+    from cevnsfast.build_tables import enable_builds
+
+    enable_builds()  # the command line builds a missing table on first use
 
 
 main.params.extend(_path_options())

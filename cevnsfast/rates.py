@@ -26,24 +26,33 @@ from cevnsfast.models.couplings import (
     x_vector,
 )
 from cevnsfast.profile_kernels import interpolate_shape
-from cevnsfast.tables import Table, TableError, input_hash, read_table, table_path
+from cevnsfast.tables import (
+    Table,
+    TableError,
+    builder,
+    detector_rebuild_command,
+    input_hash,
+    read_table,
+    table_path,
+)
 
 
 def load_detector_table(
     name_or_path: str | Path, directory: Path | None = None, build_missing: bool = True
 ) -> Table:
-    """The up-to-date table of a detector; builds it first when it does not exist yet.
+    """The up-to-date table of a detector. A missing one is built first when a detector-table
+    builder is registered (``tables.set_builders``: the CLI and ``reproduce`` do it), else
+    the error names the build command.
 
     A *stale* (settings or code changed) or damaged table is an error naming the rebuild
     command. The table's file name carries the spec's content hash, so a changed spec simply
     gets (and builds) its own table.
     """
-    from cevnsfast.build_tables.build import build_detector, rebuild_command
-
     spec = load_spec(name_or_path)
     path = table_path(spec.name, spec.hash(), directory)
-    if not path.exists() and build_missing:
-        build_detector(name_or_path, directory=directory)
+    build = builder("detector")
+    if not path.exists() and build_missing and build is not None:
+        build(name_or_path, directory=directory)
     try:
         import zarr
 
@@ -51,7 +60,7 @@ def load_detector_table(
     except Exception:  # missing or unreadable: read_table reports it with the fix
         settings = {}
     digest = input_hash(spec.canonical_json(), settings)
-    return read_table(path, digest, rebuild_command(name_or_path))
+    return read_table(path, digest, detector_rebuild_command(name_or_path))
 
 
 class RatePredictor:

@@ -16,6 +16,7 @@ def csi_data_available() -> bool:
 def reproduce(out_dir: Path, progress: bool = True) -> list[Artifact]:
     """Build missing tables, then write figures, tables and ``index.md`` into ``out_dir``."""
     from cevnsfast import paper
+    from cevnsfast.build_tables import enable_builds
     from cevnsfast.build_tables.build import build_all
     from cevnsfast.figures.regions import paper_region_figures
     from cevnsfast.likelihood.models import scenario_summary
@@ -38,6 +39,7 @@ def reproduce(out_dir: Path, progress: bool = True) -> list[Artifact]:
                 "coherent-csi-2021/).",
             )
         )
+    enable_builds()  # the model tables of the scenario summary are built as it needs them
     build_all(["nai", "cryocsi", *(["csi2021"] if include_csi else [])], progress=progress)
     with tqdm(
         total=1 + paper.n_profile_jobs(),

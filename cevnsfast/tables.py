@@ -25,6 +25,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,31 @@ _BUILD_SOURCES = (
     "detectors",
     "models",
 )
+
+
+TableBuilder = Callable[..., Any]
+_BUILDERS: dict[str, TableBuilder] = {}
+
+
+def set_builders(detector: TableBuilder | None, model: TableBuilder | None) -> None:
+    """Let evaluation build a missing table on first use. Evaluation never imports the build
+    step: the face (CLI, ``reproduce``) or a script decides, by calling
+    ``cevnsfast.build_tables.enable_builds()``, which registers its builders here; without
+    them a missing table is an error naming the build command. ``None`` unregisters."""
+    for kind, fn in (("detector", detector), ("model", model)):
+        if fn is None:
+            _BUILDERS.pop(kind, None)
+        else:
+            _BUILDERS[kind] = fn
+
+
+def builder(kind: str) -> TableBuilder | None:
+    """The registered builder of ``"detector"`` or ``"model"`` tables, if any."""
+    return _BUILDERS.get(kind)
+
+
+def detector_rebuild_command(name_or_path: str | Path) -> str:
+    return f"cevnsfast build {name_or_path} --force"
 
 
 class TableError(RuntimeError):

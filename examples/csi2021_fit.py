@@ -6,7 +6,10 @@ Run: ``python examples/csi2021_fit.py``.
 
 import numpy as np
 
+from cevnsfast.build_tables import enable_builds
 from cevnsfast.likelihood.registry import experiment
+
+enable_builds()  # build a missing table on first use (the CLI does the same)
 
 
 def main() -> dict[str, float]:

@@ -6,8 +6,11 @@ Run: ``python examples/dask_scan.py [--quick]``; run it again to see the resume.
 
 import sys
 
+from cevnsfast.build_tables import enable_builds
 from cevnsfast.scan.distributed import run_scan_dask
 from cevnsfast.scan.grid import ScanSpec, best_fit
+
+enable_builds()  # build a missing table on first use (the CLI does the same)
 
 
 def main(quick: bool = False, out: str = "csi_scan.zarr") -> dict[str, float]:

@@ -7,7 +7,10 @@ import sys
 
 import numpy as np
 
+from cevnsfast.build_tables import enable_builds
 from cevnsfast.likelihood.models import model_experiment, scan
+
+enable_builds()  # build a missing table on first use (the CLI does the same)
 
 
 def main(quick: bool = False) -> dict[str, float]:

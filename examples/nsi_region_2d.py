@@ -11,7 +11,10 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from cevnsfast.build_tables import enable_builds
 from cevnsfast.scan.grid import ScanSpec, region_2d, run_scan  # noqa: E402
+
+enable_builds()  # build a missing table on first use (the CLI does the same)
 
 
 def main(quick: bool = False) -> dict[str, float]:

@@ -5,7 +5,10 @@ Run: ``python examples/rates_of_a_detector.py``. Tables are built on first use.
 
 import numpy as np
 
+from cevnsfast.build_tables import enable_builds
 from cevnsfast.rates import RatePredictor
+
+enable_builds()  # build a missing table on first use (the CLI does the same)
 
 
 def main() -> dict[str, float]:

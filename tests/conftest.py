@@ -10,8 +10,12 @@ DEFAULT_DATA_DIR = data_dir()
 
 @pytest.fixture(scope="session")
 def tables_dir(tmp_path_factory):
-    """A session-wide tables directory with every shipped detector built."""
+    """A session-wide tables directory with every shipped detector built; other tables
+    (model tables, user specs) are built on first use, as the CLI does."""
+    from cevnsfast.build_tables import enable_builds
     from cevnsfast.build_tables.build import build_all
+
+    enable_builds()
 
     directory = tmp_path_factory.mktemp("tables")
     build_all(directory=directory, progress=False)

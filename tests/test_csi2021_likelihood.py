@@ -6,8 +6,8 @@ import pytest
 from iminuit import Minuit
 
 from cevnsfast.detectors import Detector
-from cevnsfast.physics.direct import direct_counts
 from cevnsfast.profile_kernels import poisson_chi2
+from cevnsfast.reference.direct import direct_counts
 
 
 @pytest.fixture(scope="module")

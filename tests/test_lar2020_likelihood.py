@@ -19,9 +19,9 @@ from cevnsfast.detectors.detector import QuadratureSettings
 from cevnsfast.detectors.response import Response
 from cevnsfast.detectors.spec import SHIPPED_SPEC_DIR, SpecInputMissing, load_spec
 from cevnsfast.paths import DATA_DIR_ENV
-from cevnsfast.physics.direct import direct_counts
 from cevnsfast.profile_kernels import interpolate_shape, poisson_chi2
 from cevnsfast.rates import RatePredictor
+from cevnsfast.reference.direct import direct_counts
 
 COUPLINGS = ["eps_ee_uV", "eps_mumu_dV", "eps_emu_uS", "eps_etau_dT"]
 

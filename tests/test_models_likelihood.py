@@ -19,7 +19,7 @@ from cevnsfast.likelihood.models import (
 )
 from cevnsfast.models.scenarios import get_model
 from cevnsfast.nuclei import isotope
-from cevnsfast.physics.bsm import direct_model_counts
+from cevnsfast.reference.models import direct_model_counts
 
 MASS_AXIS_TOLERANCE = 1e-4
 """Interpolation tolerance on the default mass axes (20 points per decade, cubic Hermite in

@@ -16,6 +16,7 @@ from cevnsfast.physics import bsm
 from cevnsfast.physics.cross_sections import weak_charge_sm
 from cevnsfast.physics.flux import FLUX_COMPONENTS, delayed_inverse_moments, delayed_moments
 from cevnsfast.rates import RatePredictor
+from cevnsfast.reference import models as reference
 
 NUE, NUMU_PROMPT = FLUX_COMPONENTS[1], FLUX_COMPONENTS[0]
 HEAVY = [1e4, 1e5, 1e6]  # MeV; (μ_ref² − q²)/m² ≲ 2.5e-9 at the last point
@@ -38,7 +39,7 @@ def test_heavy_vector_mediator_is_vector_nsi():
     mass, g = 1e6, 2.0  # q²/m² ≲ 1e-8
     eps_phys = g**2 / (np.sqrt(2.0) * G_F_MEV2 * mass**2)
     detector = Detector.load("csi2021")
-    direct = bsm.direct_model_counts(
+    direct = reference.direct_model_counts(
         detector, "light_vector_universal", {"eps": eps_phys}, mass, mu_ref_mev=0.0
     )
     np.testing.assert_allclose(direct, nsi({k: eps_phys for k in universal}), rtol=1e-6)
@@ -148,7 +149,7 @@ def test_leptoquark_band_mimics_the_sm_at_fixed_momentum_transfer():
     # on it (CsI: Cs and I bands differ by 0.4 %, so only nearly)
     cs = isotope("Cs133")
     eps_band = -weak_charge_sm(cs) / (cs.z + 2 * cs.n)
-    g = bsm.physical_g(eps_band, 1e7, 50.0, 0.25)
+    g = reference.physical_g(eps_band, 1e7, 50.0, 0.25)
     assert g**2 == pytest.approx(float(bsm.leptoquark_sm_band_g2(0.0, cs, 1e7)), rel=1e-9)
 
 

@@ -13,16 +13,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cevnsfast.build_tables.model_tables import (
-    build_model_table,
-    load_model_table,
-    model_table_path,
-)
+from cevnsfast.build_tables.model_tables import build_model_table
 from cevnsfast.detectors import Detector
 from cevnsfast.likelihood.models import ModelPredictor
+from cevnsfast.model_tables import load_model_table, model_table_path
 from cevnsfast.models.scenarios import get_model, model_names
-from cevnsfast.physics.bsm import direct_model_counts
 from cevnsfast.rates import RatePredictor
+from cevnsfast.reference.models import direct_model_counts
 from cevnsfast.tables import TableError
 
 SMALL_AXES = {
@@ -119,7 +116,7 @@ def test_zero_couplings_give_the_standard_model(name):
     """Every model at zero coupling (any axis value) reproduces the detector table's SM —
     plus, for the electromagnetic models, the SM ν–e scattering (< 1e-4 events in all)."""
     from cevnsfast.detectors import Detector
-    from cevnsfast.physics.electron_scattering import direct_es_counts
+    from cevnsfast.reference.electron_scattering import direct_es_counts
 
     sm = RatePredictor("csi2021", []).counts()
     predictor = ModelPredictor("csi2021", small_model(name))

@@ -10,8 +10,8 @@ from cevnsfast.detectors.detector import QuadratureSettings
 from cevnsfast.detectors.spec import load_spec, shipped_spec_names
 from cevnsfast.models.couplings import ALL_COUPLINGS, COUPLING_NAMES, parse_coupling
 from cevnsfast.physics.cross_sections import nucleus_coefficient, weak_charge_sm
-from cevnsfast.physics.direct import direct_counts
 from cevnsfast.rates import RatePredictor
+from cevnsfast.reference.direct import direct_counts
 
 DETECTORS = [n for n in shipped_spec_names() if not load_spec(n).missing_inputs()]
 

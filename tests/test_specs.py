@@ -82,7 +82,7 @@ def test_form_factor_parameters_are_settings():
     """The [assumed] Klein–Nystrand R_A = 1.23 A^{1/3} fm can be changed in a spec, and a
     larger nucleus loses coherence faster: fewer events."""
     from cevnsfast.detectors import Detector
-    from cevnsfast.physics.direct import direct_counts
+    from cevnsfast.reference.direct import direct_counts
 
     nominal = direct_counts(Detector.load("cryocsi"), {}).sum()
     override = {

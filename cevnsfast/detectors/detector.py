@@ -104,3 +104,36 @@ class Detector:
                 nodes.append(x)
                 weights.append(w)
         return np.concatenate(nodes), np.concatenate(weights)
+
+
+def recoil_nodes_kevnr(
+    detector: Detector,
+    nucleus: Isotope,
+    settings: QuadratureSettings,
+    extra_breakpoints_kevnr: list[float] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The detector's recoil quadrature (``Detector.recoil_nodes_kevnr``: ``settings.panels``
+    equal panels per smooth segment of [0, T_max]) with the panels that contain an extra
+    breakpoint (a model's kinematic end point) split there, so every panel is smooth."""
+    if not extra_breakpoints_kevnr:
+        return detector.recoil_nodes_kevnr(nucleus, settings)
+    t_hi = 1e3 * float(t_max_mev(E_MAX_DELAYED_MEV, nucleus.mass_mev))
+    t_prompt = 1e3 * float(t_max_mev(E_PROMPT_MEV, nucleus.mass_mev))
+    ends = sorted({0.0, t_prompt, t_hi, *detector.response.breakpoints_kevnr(t_hi)})
+    edges = np.unique(
+        np.concatenate(
+            [
+                np.linspace(lo, hi, settings.panels + 1)
+                for lo, hi in zip(ends[:-1], ends[1:], strict=True)
+            ]
+        )
+    )
+    extra = [p for p in extra_breakpoints_kevnr if 0.0 < p < t_hi]
+    edges = np.unique(np.concatenate([edges, extra]))
+    edges = edges[np.concatenate([[True], np.diff(edges) > 1e-12 * t_hi])]
+    nodes, weights = [], []
+    for p_lo, p_hi in zip(edges[:-1], edges[1:], strict=True):
+        x, w = gauss_legendre(p_lo, p_hi, settings.nodes)
+        nodes.append(x)
+        weights.append(w)
+    return np.concatenate(nodes), np.concatenate(weights)

@@ -30,6 +30,7 @@ import numpy as np
 from cevnsfast.constants import SIN2_THETA_W_DEFAULT
 from cevnsfast.kernels import kernel_layout
 from cevnsfast.likelihood.base import Experiment, FitResult, distinct_parts
+from cevnsfast.model_tables import load_model_table
 from cevnsfast.models.couplings import x_vector
 from cevnsfast.models.electroweak import proton_radius_floor_fm
 from cevnsfast.models.scenarios import get_model
@@ -37,6 +38,7 @@ from cevnsfast.models.terms import Model
 from cevnsfast.nuclei import isotope
 from cevnsfast.profile_kernels import interp_weights
 from cevnsfast.rates import RatePredictor
+from cevnsfast.tables import builder
 
 
 class ModelPredictor(RatePredictor):
@@ -61,8 +63,6 @@ class ModelPredictor(RatePredictor):
         rebuild_stale: bool = False,
         axis_value: float | None = None,
     ):
-        from cevnsfast.build_tables.model_tables import load_model_table
-
         self.model = get_model(model) if isinstance(model, str) else model
         self.table = load_model_table(detector, self.model, directory, build_missing, rebuild_stale)
         attrs, arrays = self.table.attrs, self.table.arrays
@@ -659,10 +659,10 @@ def model_experiment(
     sc = scenario_for(scenario, **model_settings)
     if sc.model == NSI_MODEL:
         names = [n.strip() for n in experiments.split("+")]
-        if rebuild_stale:  # the detector tables (NSI), as the model tables are rebuilt below
-            from cevnsfast.build_tables.build import build_all
-
-            build_all(names, directory=tables_dir, progress=False)
+        build = builder("detector")
+        if rebuild_stale and build is not None:  # as the model tables are rebuilt below
+            for n in names:
+                build(n, directory=tables_dir)
         parts = [
             experiment(
                 n,

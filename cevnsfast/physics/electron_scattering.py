@@ -14,26 +14,22 @@ pure-millicharge limit 2πα² q_ν²/(m_e T²)(…) of Giunti & Studenikin foll
 Atomic binding: an electron contributes only when T_e exceeds its binding energy — the
 step function Z_eff(T) of arXiv:2211.11905 §4 (De Romeri et al.), here from the shell
 binding energies of the X-ray Data Booklet (LBNL, 2009, Table 1-1). Used by the
-electromagnetic model tables (``build_tables.model_tables``) and their direct twin
-``direct_es_counts``; docs/models.md §3.3.
+electromagnetic model tables (``build_tables.model_tables``, with how a detector sees an
+electron recoil from ``detectors.electrons``) and their direct twin
+``reference.electron_scattering.direct_es_counts``; docs/models.md §3.3.
 """
 
 import numpy as np
 
 from cevnsfast.constants import (
     ALPHA_EM,
-    E_MAX_DELAYED_MEV,
-    E_PROMPT_MEV,
     G_F_MEV2,
     HBARC_MEV_CM,
     M_E_MEV,
     SIN2_THETA_W_DEFAULT,
 )
-from cevnsfast.detectors.detector import Detector
-from cevnsfast.detectors.response import gauss_legendre
-from cevnsfast.detectors.spec import load_spec
 from cevnsfast.physics.bsm import millicharge_radius_shift
-from cevnsfast.physics.flux import FLUX_COMPONENTS, FluxComponent, delayed_shape_per_mev
+from cevnsfast.physics.flux import FluxComponent
 
 SHELLS_KEV = {
     "Cs133": [(35.985, 2), (5.714, 2), (5.359, 2), (5.012, 4), (1.211, 2), (1.071, 2),
@@ -84,87 +80,6 @@ def dsigma_es(
     magnetic = np.pi * ALPHA_EM**2 / M_E_MEV**2 * (1.0 / t - 1.0 / e) * (mu_1e10 * 1e-10) ** 2
     inside = t <= 2.0 * e**2 / (M_E_MEV + 2.0 * e)
     return np.where(inside, (weak + magnetic) * HBARC_MEV_CM**2, 0.0)
-
-
-ELECTRON_RECOIL_RESPONSE = {"csi2021": {"response.quenching": {"model": "constant", "qf": 1.0}}}
-"""How a detector sees an electron recoil, as overrides of its nuclear-recoil response spec.
-CsI 2021: at its full energy, E_ee = T_e (QF = 1), with the same light yield (13.35 PE/keVee,
-release notes), smearing, efficiency and timing as a nuclear recoil of equal E_ee
-(arXiv:2211.11905 §4). Detectors not listed do not count electron recoils: LAr 2020 rejects
-them by its F90 pulse-shape selection (arXiv:2003.10630), the Asimov detectors do not model
-them."""
-
-T_PANEL_EDGES_KEV = (0.05, 0.619, 0.726, 1.211, 4.557, 5.714, 12.0, 30.0)
-"""Panels of the T_e integral: split at the Z_eff steps of Cs and I inside the CsI region of
-interest; up to 30 keV (the analysis region ends at 60 PE ≈ 4.5 keVee, the Gamma smearing
-tail is exhausted well before)."""
-T_NODES_PER_PANEL = 24
-
-
-def electron_detector(detector: Detector) -> Detector | None:
-    """The detector as it sees electron recoils (``ELECTRON_RECOIL_RESPONSE``; the same
-    efficiency variation), or None when it does not count them."""
-    overrides = ELECTRON_RECOIL_RESPONSE.get(detector.spec.name)
-    if overrides is None:
-        return None
-    spec = load_spec(detector.spec.name, overrides)
-    return Detector(spec, efficiency_sigma=detector.response.efficiency_sigma)
-
-
-def electron_nodes_kev() -> tuple[np.ndarray, np.ndarray]:
-    """Gauss–Legendre nodes and weights of the T_e integral (``T_PANEL_EDGES_KEV``)."""
-    edges = T_PANEL_EDGES_KEV
-    panels = [
-        gauss_legendre(a, b, T_NODES_PER_PANEL) for a, b in zip(edges[:-1], edges[1:], strict=True)
-    ]
-    return np.concatenate([x for x, _ in panels]), np.concatenate([w for _, w in panels])
-
-
-def electrons_per_target(detector: Detector, t_kev: np.ndarray) -> np.ndarray:
-    """Σ_targets N_target Z_eff(T_e): the number of electrons an electron recoil T_e can
-    come from."""
-    return sum(tg.n_targets * z_effective(tg.nucleus.name, t_kev) for tg in detector.targets)
-
-
-def direct_es_counts(
-    detector: Detector,
-    values: dict[str, float],
-    sin2_theta_w: float = SIN2_THETA_W_DEFAULT,
-    time_shift_us: float = 0.0,
-) -> np.ndarray:
-    """ES events per reconstructed bin of ``detector`` (zero if it does not count electron
-    recoils), by direct integration of ``dsigma_es`` over T_e and E (64 Gauss–Legendre nodes
-    in E per T_e): the twin of the ES part of the electromagnetic model tables. ``values``:
-    mu_nue, mu_numu (10⁻¹⁰ μ_B), r2_ee, r2_mumu (10⁻³² cm²), q_ee, q_mumu (10⁻⁸ e)."""
-    electron = electron_detector(detector)
-    if electron is None:
-        empty = np.zeros((len(FLUX_COMPONENTS), len(detector.spec.bin_edges) - 1))
-        return detector.fold_time(empty, time_shift_us).sum(axis=0)
-    t_kev, w_kev = electron_nodes_kev()
-    t_mev = 1e-3 * t_kev
-    prob = electron.response.bin_probabilities(t_kev)
-    scale = electrons_per_target(electron, t_kev) * electron.fluence_cm2 * 1e-3 * w_kev
-    u, w_u = gauss_legendre(0.0, 1.0, 64)
-    per_component = np.zeros((len(FLUX_COMPONENTS), prob.shape[1]))
-    for fi, comp in enumerate(FLUX_COMPONENTS):
-        f = "e" if comp.flavour == "e" else "mumu"
-        kw = dict(
-            mu_1e10=values.get("mu_nue" if f == "e" else "mu_numu", 0.0),
-            r2_1e32_cm2=values.get(f"r2_{'ee' if f == 'e' else 'mumu'}", 0.0),
-            q_1e8_e=values.get(f"q_{'ee' if f == 'e' else 'mumu'}", 0.0),
-            sin2_theta_w=sin2_theta_w,
-        )
-        if comp.prompt:
-            rate = dsigma_es(E_PROMPT_MEV, t_mev, comp, **kw)
-        else:
-            e_lo = np.minimum(electron_e_min_mev(t_mev), E_MAX_DELAYED_MEV)
-            e = e_lo[:, None] + (E_MAX_DELAYED_MEV - e_lo)[:, None] * u[None, :]
-            shape = delayed_shape_per_mev(comp.name, e)
-            rate = (E_MAX_DELAYED_MEV - e_lo) * (
-                (shape * dsigma_es(e, t_mev[:, None], comp, **kw)) @ w_u
-            )
-        per_component[fi] = (rate * scale) @ prob
-    return electron.fold_time(per_component, time_shift_us).sum(axis=0)
 
 
 def electron_e_min_mev(t_mev) -> np.ndarray:

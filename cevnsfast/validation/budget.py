@@ -2,7 +2,7 @@
 
 Every factor between our SM count and COHERENT's 341 ± 11 (th) ± 42 (exp) events
 (arXiv:2110.07730) is toggled alone on the shipped ``csi2021`` spec and the SM count is
-recomputed by direct integration (``physics.direct.direct_counts``, the twin of the table
+recomputed by direct integration (``reference.direct.direct_counts``, the twin of the table
 path). A factor's effect is ``N(alternative) / N(shipped) − 1``; nothing here is fitted.
 
 The SM count uses Q_V = g_V^p Z + g_V^n N at tree level. COHERENT's own rate code uses the
@@ -25,7 +25,7 @@ from cevnsfast.data.csi2021 import (
 from cevnsfast.detectors.detector import Detector
 from cevnsfast.detectors.spec import load_spec
 from cevnsfast.paths import data_dir
-from cevnsfast.physics.direct import direct_counts
+from cevnsfast.reference.direct import direct_counts
 
 COHERENT_SM = (341.0, 43.0)
 """COHERENT's CsI 2021 SM prediction and its total uncertainty √(11² + 42²) (arXiv:2110.07730)."""

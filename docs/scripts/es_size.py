@@ -9,17 +9,19 @@ efficiency — and the CEvNS excess over the SM, at electromagnetic couplings ne
 """
 
 from cevnsfast.detectors import Detector
-from cevnsfast.physics import bsm
-from cevnsfast.physics.electron_scattering import direct_es_counts
+from cevnsfast.reference import models as reference
+from cevnsfast.reference.electron_scattering import direct_es_counts
 
 
 def es_counts(detector: Detector, **values) -> float:
-    """ES events in the analysis region (``electron_scattering.direct_es_counts``)."""
+    """ES events in the analysis region (``reference.electron_scattering.direct_es_counts``)."""
     return float(direct_es_counts(detector, values).sum())
 
 
 def cevns_counts(detector: Detector, model: str, values: dict) -> float:
-    return float(bsm.direct_model_counts(detector, model, values, electron_scattering=False).sum())
+    return float(
+        reference.direct_model_counts(detector, model, values, electron_scattering=False).sum()
+    )
 
 
 def main() -> None:
