@@ -959,14 +959,20 @@ def _format_best(fit: ScenarioFit) -> str:
     return ", ".join(parts)
 
 
+BAND_MASK_OVERLAP = 1.15
+"""The summary grid is masked only inside the band window shrunk by this factor at both
+ends, so the two grids overlap and a contour crossing the window edge has no gap."""
+
+
 def _in_band_window(band, mass: np.ndarray, g: np.ndarray) -> np.ndarray:
-    """Points (mass, g) inside the g window of a band scan (log-interpolated in mass)."""
+    """Points (mass, g) well inside the g window of a band scan (log-interpolated in mass;
+    ``BAND_MASK_OVERLAP``)."""
     m, g_band, _ = band
     log_m = np.log(mass)
     covered = (log_m >= np.log(m[0])) & (log_m <= np.log(m[-1]))
     lo = np.exp(np.interp(log_m, np.log(m), np.log(g_band[:, 0])))
     hi = np.exp(np.interp(log_m, np.log(m), np.log(g_band[:, -1])))
-    return covered & (g >= lo) & (g <= hi)
+    return covered & (g >= lo * BAND_MASK_OVERLAP) & (g <= hi / BAND_MASK_OVERLAP)
 
 
 def _figure(sc: Scenario, fits: list[ScenarioFit]):
