@@ -246,15 +246,16 @@ def energy_bin_integrals(integrands, probabilities, n_axis: int) -> np.ndarray:
 def electron_tensors(model: Model, detector: Detector, n_couplings: int):
     """ν–e scattering of an electromagnetic model (``Model.electron_terms``) as a quadratic
     form per (component, energy bin): E[f, eb, i, j], with the electron response of
-    ``detectors.electrons.electron_detector`` (None if the model has no electron terms or
-    the detector does not count electron recoils). Per component and T_e, with
+    ``detectors.electrons.electron_detector`` (None unless the model's setting
+    ``electron_scattering`` is on and the detector counts electron recoils). Per component
+    and T_e, with
     u = g_V + g_A, v = g_V − g_A and the flux moments M_p = ∫ φ E^{−p} (``dsigma_es``):
 
         ∫ φ dσ/dT = P [M0 u² + (M0 − 2T M1 + T² M2) v² − m_e T M2 u v] + Π (M0/T − M1) μ²
 
     P = G_F² m_e/2π, Π = πα²/m_e², all linear forms in x (g_V carries ⟨r²⟩ and q_ν/T)."""
     electron = electron_detector(detector)
-    if electron is None or not hasattr(model, "electron_terms"):
+    if electron is None or not model.settings.get("electron_scattering", False):
         return None
     t_kev, w_kev = electron_nodes_kev()
     t = 1e-3 * t_kev

@@ -106,7 +106,8 @@ def test_magnetic_moment_rate_grows_as_one_over_recoil():
     np.testing.assert_allclose(mm * t, (mm * t)[0], rtol=2e-2)  # ∝ 1/T
     assert sm[-1] / sm[0] > 0.95  # nearly flat, while the magnetic term grows 8×
     assert mm[0] / mm[-1] == pytest.approx(8.0, rel=2e-2, abs=0)
-    predictor = ModelPredictor("csi2021", "magnetic_moment")
+    nuclear = get_model("magnetic_moment", electron_scattering=False)  # ν–e peaks elsewhere
+    predictor = ModelPredictor("csi2021", nuclear)
     excess = (predictor.counts({"mu_nue": 30.0}) - predictor.counts()).reshape(9, 11).sum(1)
     ratio = excess / predictor.counts().reshape(9, 11).sum(1)  # per PE bin (smeared)
     assert np.argmax(ratio) == 0 and ratio[0] > 1.2 * ratio[-1]
@@ -211,7 +212,7 @@ def test_transition_moment_tends_to_the_magnetic_moment():
     """m₄ → 0: the transition-moment rate equals the magnetic-moment rate (μ_α4 = μ_να)."""
     tm = ModelPredictor("csi2021", get_model("transition_magnetic_moment", m4_mev=[1e-3, 0.1, 1]))
     tm.set_axis(1e-3)
-    mm = ModelPredictor("csi2021", "magnetic_moment")
+    mm = ModelPredictor("csi2021", get_model("magnetic_moment", electron_scattering=False))
     np.testing.assert_allclose(
         tm.counts({"mu_e4": 40.0, "mu_mu4": 20.0}),
         mm.counts({"mu_nue": 40.0, "mu_numu": 20.0}),
@@ -231,7 +232,8 @@ def test_charge_radius_is_a_weak_mixing_shift_and_gni_vector_is_universal_nsi():
     """⟨r²_ee⟩ = ⟨r²_μμ⟩ = r shifts g_V^p by −(√2πα/3G_F) r = −2δ sin²θ_W; the GNI C_V, C_S
     with u = d are the engine's vector/scalar NSI with ε_ee = ε_μμ = C."""
     r = 40.0
-    radius = ModelPredictor("csi2021", "charge_radius_millicharge", couplings=["r2_ee", "r2_mumu"])
+    nuclear = get_model("charge_radius_millicharge", electron_scattering=False)
+    radius = ModelPredictor("csi2021", nuclear, couplings=["r2_ee", "r2_mumu"])
     mixing = ModelPredictor("csi2021", "weak_mixing_angle")
     np.testing.assert_allclose(
         radius.counts({"r2_ee": r, "r2_mumu": r}),

@@ -217,6 +217,10 @@ class Scenario:
     n_points: tuple[int, ...]
     combine: bool = True
     note: str = ""
+    flat_beyond: tuple[str, ...] = ()
+    """"name=lo|hi" range ends beyond which χ² no longer depends on that parameter (an
+    asymptotic limit: massless or contact mediator, Δm² → 0 or averaged oscillation, a
+    degenerate NSI valley). A best fit there is still flagged, marked "(flat beyond)"."""
 
     def parameters_for(self, experiment: str) -> tuple[ScanParameter, ...]:
         """The scan parameters with the ranges of ``experiment`` (``range_by_experiment``)."""
@@ -299,9 +303,17 @@ def _nsi_pair(a: str, b: str) -> "Scenario":
         (a, b),
         _identity,
         (0.0, 0.0),
-        (41, 41),
+        (31, 31),
         note="detector NSI tables; SM at the origin",
+        flat_beyond=_valley_edges(a, b),
     )
+
+
+def _valley_edges(a: str, b: str) -> tuple[str, ...]:
+    """ε^u and ε^d of one flavour: χ² is flat along ε^u(2Z+N) + ε^d(Z+2N) = const (exactly
+    for one nucleus, Ar; nearly for Cs and I), a valley that leaves the square."""
+    same_flavour = a.split("_")[1] == b.split("_")[1] and a[-2] != b[-2]
+    return tuple(f"{c}={e}" for c in (a, b) for e in ("lo", "hi")) if same_flavour else ()
 
 
 def _mediator_scenario(model: str, title: str, g_range=(1e-6, 1e-2), m_range=(0.1, 1e5)):
@@ -318,6 +330,9 @@ def _mediator_scenario(model: str, title: str, g_range=(1e-6, 1e-2), m_range=(0.
         None,
         (81, 81),
         note="SM at g → 0 (bottom of the plane)",
+        # m ≪ q: massless limit, independent of m; m ≫ q: contact limit, only g/m matters
+        # (its valley g ∝ m leaves through the top or the right edge)
+        flat_beyond=("mass_mev=lo", "mass_mev=hi", "g=hi"),
     )
 
 
@@ -442,6 +457,8 @@ SCENARIOS: dict[str, Scenario] = {
             None,
             (61, 51),
             note="SM at sin²2θ = 0 (left edge of the plane)",
+            # Δm² → 0: no oscillation over L; large Δm²: the oscillation averages out
+            flat_beyond=("dm2_ev2=lo", "dm2_ev2=hi"),
         ),
         Scenario(
             "transition_magnetic_moment",
@@ -456,6 +473,8 @@ SCENARIOS: dict[str, Scenario] = {
             None,
             (51, 51),
             note="SM at μ → 0 (bottom of the plane)",
+            # m₄ ≪ keV-scale kinematics: massless limit; m₄ near m_μ/2: no phase space left
+            flat_beyond=("m4_mev=lo", "m4_mev=hi"),
         ),
     )
 }
@@ -742,16 +761,25 @@ class ScenarioFit:
         return self.chi2_min / self.ndof
 
 
-def edges_of(parameters: Sequence[ScanParameter], best: Mapping[str, float], sizes) -> tuple:
+def edges_of(
+    parameters: Sequence[ScanParameter],
+    best: Mapping[str, float],
+    sizes,
+    flat_beyond: Sequence[str] = (),
+) -> tuple:
     """(on_edge, at_bound) of a best fit: parameters within half a grid step of a range end,
-    split into arbitrary range edges and physical bounds (``ScanParameter.physical_lo/hi``)."""
+    split into arbitrary range edges and physical bounds (``ScanParameter.physical_lo/hi``);
+    an arbitrary edge listed in ``flat_beyond`` is marked "(flat beyond)"."""
     on_edge, at_bound = [], []
     for p, n in zip(parameters, sizes, strict=True):
         end = p.edge(best[p.name], n)
         if end is None:
             continue
-        physical = p.physical_lo if end == "lo" else p.physical_hi
-        (at_bound if physical else on_edge).append(f"{p.name}={end}")
+        tag = f"{p.name}={end}"
+        if p.physical_lo if end == "lo" else p.physical_hi:
+            at_bound.append(tag)
+        else:
+            on_edge.append(tag + (" (flat beyond)" if tag in flat_beyond else ""))
     return tuple(on_edge), tuple(at_bound)
 
 
@@ -804,7 +832,7 @@ def fit_scenario(
     best = dict(zip(exp.coupling_names, map(float, best_point), strict=True))
     fit = exp.fit(best)
     ndof = fit.ndof - len(sc.parameters)
-    on_edge, at_bound = edges_of(params, best, sizes)
+    on_edge, at_bound = edges_of(params, best, sizes, sc.flat_beyond)
     return ScenarioFit(
         scenario,
         exp.name,
@@ -931,14 +959,20 @@ def _format_best(fit: ScenarioFit) -> str:
     return ", ".join(parts)
 
 
+BAND_MASK_OVERLAP = 1.15
+"""The summary grid is masked only inside the band window shrunk by this factor at both
+ends, so the two grids overlap and a contour crossing the window edge has no gap."""
+
+
 def _in_band_window(band, mass: np.ndarray, g: np.ndarray) -> np.ndarray:
-    """Points (mass, g) inside the g window of a band scan (log-interpolated in mass)."""
+    """Points (mass, g) well inside the g window of a band scan (log-interpolated in mass;
+    ``BAND_MASK_OVERLAP``)."""
     m, g_band, _ = band
     log_m = np.log(mass)
     covered = (log_m >= np.log(m[0])) & (log_m <= np.log(m[-1]))
     lo = np.exp(np.interp(log_m, np.log(m), np.log(g_band[:, 0])))
     hi = np.exp(np.interp(log_m, np.log(m), np.log(g_band[:, -1])))
-    return covered & (g >= lo) & (g <= hi)
+    return covered & (g >= lo * BAND_MASK_OVERLAP) & (g <= hi / BAND_MASK_OVERLAP)
 
 
 def _figure(sc: Scenario, fits: list[ScenarioFit]):
@@ -1137,12 +1171,14 @@ def _edge_and_convention_notes(fits: list[ScenarioFit]) -> list:
     for f in edged:
         warnings.warn(
             f"scenario {f.scenario} on {f.experiment}: best fit on the scan-range edge "
-            f"({', '.join(f.on_edge)}); χ²_min is an upper bound",
+            f"({', '.join(f.on_edge)}); χ²_min is an upper bound unless χ² is flat beyond",
             stacklevel=3,
         )
     text = (
-        "Best fits on a scan-range edge (χ²_min is then an upper bound; column "
-        "`best_fit_on_edge` of the CSV): "
+        "Best fits on a scan-range edge (column `best_fit_on_edge` of the CSV; χ²_min is "
+        'then an upper bound, except at ends marked "flat beyond", where χ² no longer '
+        "depends on the parameter — massless or contact mediator, Δm² → 0 or averaged "
+        "oscillation, a degenerate NSI valley): "
         + "; ".join(f"{f.scenario} on {f.experiment} ({', '.join(f.on_edge)})" for f in edged)
         if edged
         else "No best fit lies on an arbitrary scan-range edge."

@@ -97,6 +97,9 @@ class MagneticMoment(Model):
             "M", [("F", magnetic)]
         )
 
+    def default_settings(self) -> dict[str, Any]:
+        return {"electron_scattering": True}  # ν–e scattering where the detector sees it
+
     def electron_terms(self, component: FluxComponent, sin2_theta_w: float) -> ElectronTerms:
         """ν–e scattering: SM g_V, g_A and the magnetic moment of the incoming flavour."""
         g_v, g_a = es_couplings(component, sin2_theta_w)
@@ -127,6 +130,9 @@ class ChargeRadiusMillicharge(Model):
         # g_V^p − Q_ℓℓ: −Z ⟨r²⟩ term, +Z q_ν/|q|² term (opposite signs, see module doc)
         millicharge = unit_vector(4, 3 + i, nucleus.z * MILLICHARGE_PER_UNIT_MEV2)
         return amplitude_terms("V", [(sm_name, constant), ("F/q2", millicharge)])
+
+    def default_settings(self) -> dict[str, Any]:
+        return {"electron_scattering": True}  # ν–e scattering where the detector sees it
 
     def electron_terms(self, component: FluxComponent, sin2_theta_w: float) -> ElectronTerms:
         """ν–e scattering: g_V^e → g_V^e + Q_ℓℓ (electron charge −1 against the proton's +1),
