@@ -38,10 +38,11 @@ def run(quick: bool) -> dict[str, dict]:
     from cevnsfast.build_tables.build import build_all
     from cevnsfast.build_tables.model_tables import build_model_table
     from cevnsfast.detectors import Detector
-    from cevnsfast.likelihood.models import available_experiments, model_experiment
+    from cevnsfast.likelihood.models import model_experiment
     from cevnsfast.paths import TABLES_DIR_ENV
     from cevnsfast.profile_kernels import profile_poisson
     from cevnsfast.reference.models import direct_model_counts
+    from cevnsfast.scenario_summary import available_experiments
 
     threads = min(2, numba.config.NUMBA_NUM_THREADS)
     previous_threads = numba.get_num_threads()

@@ -19,7 +19,7 @@ def reproduce(out_dir: Path, progress: bool = True) -> list[Artifact]:
     from cevnsfast.build_tables import enable_builds
     from cevnsfast.build_tables.build import build_all
     from cevnsfast.figures.regions import paper_region_figures
-    from cevnsfast.likelihood.models import scenario_summary
+    from cevnsfast.scenario_summary import scenario_summary
 
     start = time.perf_counter()
     out_dir = Path(out_dir)

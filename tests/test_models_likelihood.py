@@ -4,22 +4,25 @@ available) with every nuisance profiled, scenario maps and the reproduce summary
 import numpy as np
 import pytest
 
+from cevnsfast import scenario_summary as summary
 from cevnsfast.detectors import Detector
 from cevnsfast.likelihood.models import (
     NSI_MODEL,
     SCENARIOS,
     ModelPredictor,
     ScanParameter,
-    available_experiments,
-    edges_of,
-    fit_scenario,
     model_experiment,
     scan,
-    scenario_summary,
 )
 from cevnsfast.models.scenarios import get_model
 from cevnsfast.nuclei import isotope
 from cevnsfast.reference.models import direct_model_counts
+from cevnsfast.scenario_summary import (
+    available_experiments,
+    edges_of,
+    fit_scenario,
+    scenario_summary,
+)
 
 MASS_AXIS_TOLERANCE = 1e-4
 """Interpolation tolerance on the default mass axes (20 points per decade, cubic Hermite in
@@ -231,8 +234,8 @@ def test_best_fit_on_a_range_edge_is_flagged_and_warned(tmp_path, monkeypatch):
         parameters=(dataclasses.replace(base.parameters[0], lo=0.30, hi=0.36),),
     )
     monkeypatch.setitem(models.SCENARIOS, "wma_narrow", narrow)
-    monkeypatch.setattr(models, "available_experiments", lambda *_: (["csi2021"], []))
-    fit = models.fit_scenario("wma_narrow", "csi2021", [13])
+    monkeypatch.setattr(summary, "available_experiments", lambda *_: (["csi2021"], []))
+    fit = summary.fit_scenario("wma_narrow", "csi2021", [13])
     assert fit.on_edge == ("sin2_theta_w=lo",) and fit.at_bound == ()
     with pytest.warns(UserWarning, match="wma_narrow on csi2021: best fit on the scan-range"):
         artifacts = scenario_summary(tmp_path, True, scenarios=["wma_narrow"], quick=True)
@@ -264,7 +267,7 @@ def test_cancellation_band_scan_follows_the_sm_mimicking_band():
     """Universal vector on CsI: along the band grid, each heavy mass has a g where the
     rate is the SM one again (χ² within 1 of the SM χ²), while the window's lower edge
     (g = 0.7 g_c, amplitude ≈ 0) is strongly excluded; B−L has no band."""
-    from cevnsfast.likelihood.models import cancellation_band_scan
+    from cevnsfast.scenario_summary import cancellation_band_scan
 
     exp = model_experiment("csi2021", "light_vector_universal")
     params = SCENARIOS["light_vector_universal"].parameters

@@ -125,7 +125,7 @@ def csi_fits() -> dict[str, dict]:
 
 def scenario_interval(scenario: str, experiment: str = "csi2021") -> tuple[float, float, float]:
     """Best fit and 1σ interval of a one-parameter scenario of the talk."""
-    from cevnsfast.likelihood.models import fit_scenario
+    from cevnsfast.scenario_summary import fit_scenario
 
     fit = fit_scenario(scenario, experiment)
     (name,) = fit.best
