@@ -26,7 +26,7 @@ QUAD = ("eps_ee_uV", "eps_ee_dV", "eps_mumu_uV", "eps_mumu_dV")
 
 
 def _spec(experiments: str, n: int, axes=PAIR):
-    from cevnsfast.scan.grid import ScanSpec
+    from cevnsfast.scan.spec import ScanSpec
 
     return ScanSpec(experiments, tuple(a.format(n=n) for a in axes))
 
@@ -110,7 +110,8 @@ def bench_dask(quick: bool, tables: Path, tmp: Path) -> dict[str, dict]:
 
     from cevnsfast import paths
     from cevnsfast.scan.distributed import ScanWorkerSetup, local_cluster, run_scan_dask
-    from cevnsfast.scan.grid import GridScan, ScanSpec
+    from cevnsfast.scan.grid import GridScan
+    from cevnsfast.scan.spec import ScanSpec
 
     n = 101 if quick else 401
     repeats = 1 if quick else 3

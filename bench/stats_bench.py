@@ -27,7 +27,7 @@ PARAM, LO, HI, POINTS = "eps_ee_uV", -0.2, 0.6, 81
 def bench_fc(quick: bool, out_dir: Path) -> dict[str, dict]:
     from cevnsfast.likelihood.registry import experiment
     from cevnsfast.plots import save
-    from cevnsfast.scan.grid import Axis
+    from cevnsfast.scan.spec import Axis
     from cevnsfast.stats.feldman_cousins import (
         BeltSpec,
         grid_points,

@@ -338,8 +338,8 @@ def reproduce(out_dir: Path) -> None:
 @main.command()
 def models() -> None:
     """List the models (and the talk's scenarios) with their parameters, units and ranges."""
-    from cevnsfast.likelihood.models import SCENARIOS, scenario_for
     from cevnsfast.likelihood.registry import NSI_MODEL
+    from cevnsfast.likelihood.scenarios import SCENARIOS, scenario_for
     from cevnsfast.models.scenarios import model_names
 
     click.echo(f"{NSI_MODEL:32} the default: NSI/GNI couplings (cevnsfast couplings)")

@@ -1,6 +1,6 @@
 """The talk's scenarios, fitted and drawn for ``cevnsfast reproduce`` (the face).
 
-For each scenario (``likelihood.models.SCENARIOS``) and each experiment (CsI 2021, LAr 2020,
+For each scenario (``likelihood.scenarios.SCENARIOS``) and each experiment (CsI 2021, LAr 2020,
 CsI+LAr): a coarse-to-fine scan of the profiled χ² in the scenario's physical parameters, the
 best fit (flagged when it sits on a range edge), χ²_min/dof, Δχ² against the SM, and one
 figure per scenario; the light mediators' SM-mimicking band is scanned along the
@@ -15,14 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from cevnsfast.likelihood.base import Experiment
-from cevnsfast.likelihood.models import (
-    SCENARIOS,
-    ModelExperiment,
-    ScanParameter,
-    Scenario,
-    model_experiment,
-    scan,
-)
+from cevnsfast.likelihood.models import ModelExperiment, model_experiment, scan
+from cevnsfast.likelihood.scenarios import SCENARIOS, ScanParameter, Scenario
 from cevnsfast.nuclei import isotope
 from cevnsfast.rates import RatePredictor
 

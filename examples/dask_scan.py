@@ -8,7 +8,8 @@ import sys
 
 from cevnsfast.build_tables import enable_builds
 from cevnsfast.scan.distributed import run_scan_dask
-from cevnsfast.scan.grid import ScanSpec, best_fit
+from cevnsfast.scan.results import best_fit
+from cevnsfast.scan.spec import ScanSpec
 
 enable_builds()  # build a missing table on first use (the CLI does the same)
 

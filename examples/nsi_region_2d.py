@@ -12,7 +12,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from cevnsfast.build_tables import enable_builds
-from cevnsfast.scan.grid import ScanSpec, region_2d, run_scan  # noqa: E402
+from cevnsfast.scan.grid import run_scan  # noqa: E402
+from cevnsfast.scan.results import region_2d
+from cevnsfast.scan.spec import ScanSpec
 
 enable_builds()  # build a missing table on first use (the CLI does the same)
 

@@ -313,7 +313,8 @@ def test_csi_twice_is_refused():
 
 
 def test_scenario_experiment_twice_is_refused():
-    from cevnsfast.likelihood.models import SCENARIOS, model_experiment
+    from cevnsfast.likelihood.models import model_experiment
+    from cevnsfast.likelihood.scenarios import SCENARIOS
 
     with pytest.raises(ValueError, match="listed twice"):
         model_experiment("nai+nai", next(iter(SCENARIOS)))

@@ -11,7 +11,7 @@ from cevnsfast.cli import main
 from cevnsfast.likelihood.base import ParameterSubset
 from cevnsfast.likelihood.models import model_experiment, scan
 from cevnsfast.likelihood.registry import experiment
-from cevnsfast.scan.grid import Axis, ScanSpec
+from cevnsfast.scan.spec import Axis, ScanSpec
 from cevnsfast.scan.store import open_scan
 
 

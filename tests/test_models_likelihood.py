@@ -6,14 +6,8 @@ import pytest
 
 from cevnsfast import scenario_summary as summary
 from cevnsfast.detectors import Detector
-from cevnsfast.likelihood.models import (
-    NSI_MODEL,
-    SCENARIOS,
-    ModelPredictor,
-    ScanParameter,
-    model_experiment,
-    scan,
-)
+from cevnsfast.likelihood.models import ModelPredictor, model_experiment, scan
+from cevnsfast.likelihood.scenarios import NSI_MODEL, SCENARIOS, ScanParameter
 from cevnsfast.models.scenarios import get_model
 from cevnsfast.nuclei import isotope
 from cevnsfast.reference.models import direct_model_counts
@@ -225,7 +219,7 @@ def test_best_fit_on_a_range_edge_is_flagged_and_warned(tmp_path, monkeypatch):
     import csv
     import dataclasses
 
-    import cevnsfast.likelihood.models as models
+    import cevnsfast.likelihood.scenarios as models
 
     base = SCENARIOS["weak_mixing_angle"]
     narrow = dataclasses.replace(

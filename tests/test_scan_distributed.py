@@ -6,7 +6,8 @@ import xarray as xr
 import zarr
 
 from cevnsfast.scan.distributed import local_cluster, run_scan_dask
-from cevnsfast.scan.grid import GridScan, ScanSpec, run_scan
+from cevnsfast.scan.grid import GridScan, run_scan
+from cevnsfast.scan.spec import ScanSpec
 from cevnsfast.scan.store import open_scan
 
 SPEC = ScanSpec(

@@ -5,16 +5,10 @@ import pytest
 from scipy.optimize import minimize, minimize_scalar
 
 from cevnsfast.likelihood.registry import experiment
-from cevnsfast.scan.grid import (
-    Axis,
-    GridScan,
-    ScanSpec,
-    best_fit,
-    chunk_indices,
-    default_chunks,
-    minimize_batched,
-    run_scan,
-)
+from cevnsfast.scan.grid import GridScan, run_scan
+from cevnsfast.scan.minimize import minimize_batched
+from cevnsfast.scan.results import best_fit
+from cevnsfast.scan.spec import Axis, ScanSpec, chunk_indices, default_chunks
 
 
 @pytest.fixture(scope="module")

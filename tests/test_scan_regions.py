@@ -8,8 +8,10 @@ import pytest
 
 from cevnsfast.likelihood.base import Experiment
 from cevnsfast.nuclei import ISOTOPES
-from cevnsfast.scan.grid import GridScan, ScanSpec, best_fit, intervals, region_2d, run_scan
+from cevnsfast.scan.grid import GridScan, run_scan
 from cevnsfast.scan.intervals import delta_chi2_threshold, region_area
+from cevnsfast.scan.results import best_fit, intervals, region_2d
+from cevnsfast.scan.spec import ScanSpec
 
 T90 = delta_chi2_threshold(0.9, 2)
 

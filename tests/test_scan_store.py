@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from cevnsfast.scan.grid import GridScan, ScanSpec, run_scan
+from cevnsfast.scan.grid import GridScan, run_scan
+from cevnsfast.scan.spec import ScanSpec
 from cevnsfast.scan.store import ScanStore, chunk_slices, open_scan, to_csv
 
 SPEC = ScanSpec(

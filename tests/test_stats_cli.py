@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from stats_models import GaussianShift
 
 from cevnsfast.cli import main
-from cevnsfast.scan.grid import Axis
+from cevnsfast.scan.spec import Axis
 from cevnsfast.scan.store import ScanStore
 from cevnsfast.stats.bayes import Prior, sample
 from cevnsfast.stats.feldman_cousins import BeltSpec, run_belt

@@ -8,7 +8,7 @@ from scipy.optimize import brentq
 from scipy.stats import norm, poisson
 from stats_models import GaussianShift, PoissonCounting
 
-from cevnsfast.scan.grid import Axis
+from cevnsfast.scan.spec import Axis
 from cevnsfast.stats.cls import cls_limits
 from cevnsfast.stats.coverage import coverage
 from cevnsfast.stats.feldman_cousins import (

@@ -26,16 +26,9 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from cevnsfast import plots  # noqa: E402
 from cevnsfast.report import Artifact  # noqa: E402
-from cevnsfast.scan.grid import (  # noqa: E402
-    Axis,
-    GridScan,
-    Region2D,
-    ScanSpec,
-    best_fit,
-    cl_label,
-    region_2d,
-    run_scan,
-)
+from cevnsfast.scan.grid import GridScan, run_scan  # noqa: E402
+from cevnsfast.scan.results import Region2D, best_fit, cl_label, region_2d  # noqa: E402
+from cevnsfast.scan.spec import Axis, ScanSpec  # noqa: E402
 
 CL = 0.90
 DOF = 2

@@ -29,7 +29,7 @@ def canonical_parameter(name: str, model: str | None = None) -> str:
         from cevnsfast.models.couplings import parse_coupling
 
         return parse_coupling(name).name
-    from cevnsfast.likelihood.models import scenario_for
+    from cevnsfast.likelihood.scenarios import scenario_for
 
     params = [p.name for p in scenario_for(model).parameters]
     if name not in params:
@@ -41,7 +41,7 @@ def parameter_unit(name: str, model: str | None = None) -> str:
     """Unit of a coupling (NSI model: units of G_F) or of a model parameter."""
     if _is_nsi(model):
         return COUPLING_UNIT
-    from cevnsfast.likelihood.models import scenario_for
+    from cevnsfast.likelihood.scenarios import scenario_for
 
     return {p.name: p.unit for p in scenario_for(model).parameters}[name]
 

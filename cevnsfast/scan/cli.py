@@ -27,7 +27,7 @@ def _parse_cl(text: str) -> float | str:
 
 def _build_spec(experiments, params, assignments, profiled, chunk, model=None):
     from cevnsfast.cli import _parse_assignments
-    from cevnsfast.scan.grid import DEFAULT_PROFILE_RANGE, Axis, ScanSpec
+    from cevnsfast.scan.spec import DEFAULT_PROFILE_RANGE, Axis, ScanSpec
 
     try:
         axes = tuple(Axis.parse(p) for p in params)
@@ -52,8 +52,8 @@ def _build_spec(experiments, params, assignments, profiled, chunk, model=None):
 
 def _summary(ds, scanner, cl, refine: int) -> dict:
     """Best fit, χ²_min, 1D intervals (1 dof) and the joint region (N dof)."""
-    from cevnsfast.scan.grid import best_fit, intervals, region_2d
     from cevnsfast.scan.intervals import delta_chi2_threshold
+    from cevnsfast.scan.results import best_fit, intervals, region_2d
 
     fit = best_fit(ds, scanner)
     dims = list(ds["chi2"].dims)
@@ -122,8 +122,8 @@ def _profile_edge_warnings(ds, scanner, chi2_min: float, cl) -> list[str]:
 
 
 def _print_summary(info: dict, ds) -> None:
-    from cevnsfast.scan.grid import cl_label
     from cevnsfast.scan.intervals import format_intervals
+    from cevnsfast.scan.results import cl_label
 
     axes = ", ".join(f"{k} [{lo:g}, {hi:g}] ({n})" for k, (lo, hi, n) in info["axes"].items())
     click.echo(f"{info['experiments']}: grid over {axes}")

@@ -18,7 +18,8 @@ from typing import Any
 
 from distributed.diagnostics.plugin import WorkerPlugin
 
-from cevnsfast.scan.grid import GridScan, ScanSpec, open_or_create_store, progress_bar
+from cevnsfast.scan.grid import GridScan, open_or_create_store, progress_bar
+from cevnsfast.scan.spec import ScanSpec
 from cevnsfast.scan.store import ScanStore
 
 _SCANNERS: dict[str, GridScan] = {}  # per worker process: spec JSON → scanner

@@ -9,7 +9,7 @@ saturated Poisson likelihood, arXiv:2402.16953 Eq. 17), so evidences compare mod
 same data and binning only.
 
 **Priors** per parameter: uniform or log-uniform (``Prior``) within the model's ranges
-(``likelihood.models.SCENARIOS``) or the user's.
+(``likelihood.scenarios.SCENARIOS``) or the user's.
 
 **Sampler.** dynesty (Speagle 2020, MNRAS 493, 3132; Skilling 2004 nested sampling): pure
 Python on numpy/scipy, so it installs everywhere without a compiler, is actively

@@ -93,8 +93,9 @@ def fc_profile(
 ) -> None:
     """``profile --toys``: FC critical values and intervals beside the Wilks ones."""
     from cevnsfast import plots
-    from cevnsfast.scan.grid import Axis, cl_label
     from cevnsfast.scan.intervals import delta_chi2_threshold, format_intervals
+    from cevnsfast.scan.results import cl_label
+    from cevnsfast.scan.spec import Axis
     from cevnsfast.stats.feldman_cousins import fc_intervals
     from cevnsfast.stats.figures import fc_profile_figure
 
@@ -178,7 +179,7 @@ def fc_scan(experiments: str, ds, spec, cl, fc: dict, plot: Path | None) -> dict
 
 def _grid(experiments, model, param, lo, hi, points, assignments):
     from cevnsfast.likelihood.registry import canonical_parameter
-    from cevnsfast.scan.grid import Axis
+    from cevnsfast.scan.spec import Axis
     from cevnsfast.stats.feldman_cousins import build_experiment, grid_points
 
     fixed = {}
@@ -313,7 +314,7 @@ def _model_parameters(model: str | None) -> dict:
     """The parameters (with ranges and scales) of a model or scenario; {} for NSI/GNI."""
     if model is None:
         return {}
-    from cevnsfast.likelihood.models import scenario_for
+    from cevnsfast.likelihood.scenarios import scenario_for
 
     try:
         return {p.name: p for p in scenario_for(model).parameters}

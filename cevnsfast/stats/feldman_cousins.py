@@ -35,8 +35,9 @@ from typing import Any
 import numpy as np
 
 from cevnsfast.likelihood.base import Experiment
-from cevnsfast.scan.grid import Axis, progress_bar, table_hashes
+from cevnsfast.scan.grid import progress_bar, table_hashes
 from cevnsfast.scan.intervals import Interval, contour_2d, delta_chi2_threshold, intervals_1d
+from cevnsfast.scan.spec import Axis
 from cevnsfast.scan.store import ScanStore, store_exists
 from cevnsfast.stats.toys import draw_toys, rng_for, toy_chi2
 

@@ -24,8 +24,8 @@ def fc_section(out_dir: Path, include_csi: bool = True, seed: int = 0) -> list:
     from cevnsfast.likelihood.registry import experiment
     from cevnsfast.plots import save
     from cevnsfast.report import Artifact
-    from cevnsfast.scan.grid import Axis
     from cevnsfast.scan.intervals import delta_chi2_threshold, format_intervals, intervals_1d
+    from cevnsfast.scan.spec import Axis
     from cevnsfast.stats.coverage import coverage
     from cevnsfast.stats.feldman_cousins import (
         BeltSpec,
