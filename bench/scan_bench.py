@@ -175,6 +175,9 @@ def run(quick: bool, tables: Path | None = None) -> dict[str, dict]:
 
 
 if __name__ == "__main__":
+    from cevnsfast.build_tables import enable_builds
+
+    enable_builds()
     import argparse
 
     parser = argparse.ArgumentParser(description=__doc__)

@@ -130,6 +130,9 @@ def run(quick: bool, out_dir: Path | None = None) -> dict[str, dict]:
 
 
 if __name__ == "__main__":
+    from cevnsfast.build_tables import enable_builds
+
+    enable_builds()
     import argparse
 
     parser = argparse.ArgumentParser(description=__doc__)

@@ -8,6 +8,9 @@ from cevnsfast.validation.report import normalisation_markdown, validation_markd
 
 
 def main(argv: list[str]) -> None:
+    from cevnsfast.build_tables import enable_builds
+
+    enable_builds()  # a generator script is a face: it may build the tables it needs
     root = source_checkout_root()
     docs = Path(argv[0]) if argv else (root / "docs" if root else Path.cwd())
     docs.mkdir(parents=True, exist_ok=True)

@@ -55,4 +55,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    from cevnsfast.build_tables import enable_builds
+
+    enable_builds()
     main()
