@@ -44,31 +44,30 @@ def _path_options() -> list[click.Option]:
     """``--data-dir``, ``--tables-dir`` and ``--allow-modified-data``: accepted before the
     subcommand and after it."""
 
-    def to_env(variable: str):
-        def callback(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
+    def directory_option(flag: str, variable: str, help_text: str) -> click.Option:
+        def to_env(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
             if value is not None:
                 os.environ[variable] = str(value)
 
-        return callback
+        return click.Option(
+            [flag],
+            type=click.Path(file_okay=False, path_type=Path),
+            expose_value=False,
+            is_eager=True,
+            callback=to_env,
+            help=f"{help_text}; env {variable}).",
+        )
 
     return [
-        click.Option(
-            ["--data-dir"],
-            type=click.Path(file_okay=False, path_type=Path),
-            expose_value=False,
-            is_eager=True,
-            callback=to_env(DATA_DIR_ENV),
-            help=f"COHERENT data releases (default: the copy bundled with cevnsfast; env "
-            f"{DATA_DIR_ENV}).",
+        directory_option(
+            "--data-dir",
+            DATA_DIR_ENV,
+            "COHERENT data releases (default: the copy bundled with cevnsfast",
         ),
-        click.Option(
-            ["--tables-dir"],
-            type=click.Path(file_okay=False, path_type=Path),
-            expose_value=False,
-            is_eager=True,
-            callback=to_env(TABLES_DIR_ENV),
-            help=f"Directory for built tables (default tables/ in a checkout, else the user "
-            f"cache; env {TABLES_DIR_ENV}).",
+        directory_option(
+            "--tables-dir",
+            TABLES_DIR_ENV,
+            "Directory for built tables (default tables/ in a checkout, else the user cache",
         ),
         click.Option(
             ["--allow-modified-data"],

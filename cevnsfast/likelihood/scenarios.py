@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from cevnsfast.constants import SIN2_THETA_W_DEFAULT
+from cevnsfast.likelihood.registry import NSI_MODEL  # the pairs use the detector NSI tables
 from cevnsfast.models.electroweak import proton_radius_floor_fm
 from cevnsfast.models.scenarios import get_model
 from cevnsfast.models.terms import Model
@@ -141,8 +142,6 @@ def _gni_pair(a: str, b: str) -> "Scenario":
     )
 
 
-NSI_MODEL = "nsi"
-"""``Scenario.model`` of the vector-NSI pairs: the detector's own NSI tables (no model table)."""
 NSI_PAIRS = (
     ("eps_ee_dV", "eps_ee_uV"),
     ("eps_mumu_dV", "eps_mumu_uV"),
