@@ -47,10 +47,10 @@ def build_detector(
     detector = Detector(spec)
     base = base_integrals(detector, settings)
     nuclei = [t.nucleus for t in detector.targets]
-    sin2 = spec.physics["sin2_theta_w"]
+    sin2, weak_charge = spec.physics["sin2_theta_w"], spec.physics["weak_charge"]
     arrays = {
         "base": base,
-        "tensor": response_tensor(base, nuclei, ALL_COUPLINGS, sin2),
+        "tensor": response_tensor(base, nuclei, ALL_COUPLINGS, sin2, weak_charge),
         "bin_edges": np.asarray(spec.bin_edges),
         "n_targets": np.asarray([t.n_targets for t in detector.targets]),
     }
@@ -61,7 +61,7 @@ def build_detector(
         grid_bases = np.stack([_base_at(spec, settings, axis, value) for value in grid])
         arrays[f"grid_{axis}"] = np.asarray(grid)
         arrays[f"tensor_{axis}"] = response_tensor(
-            np.moveaxis(grid_bases, 0, -1), nuclei, ALL_COUPLINGS, sin2
+            np.moveaxis(grid_bases, 0, -1), nuclei, ALL_COUPLINGS, sin2, weak_charge
         ).transpose(1, 0, 2, 3)  # [bin, grid, i, j] → [grid, bin, i, j]
     write_table(
         path,
@@ -69,6 +69,7 @@ def build_detector(
         {
             "detector": spec.name,
             "spec": spec.raw,
+            "physics": spec.physics,
             "spec_hash": spec.hash(),
             "settings": settings.as_dict(),
             "input_hash": digest,

@@ -390,6 +390,7 @@ def build_model_table(
             "model": model.definition(),
             "model_name": model.name,
             "spec": spec.raw,
+            "physics": spec.physics,
             "spec_hash": spec.hash(),
             "settings": settings.as_dict(),
             "input_hash": digest,

@@ -49,6 +49,26 @@ SIN2_THETA_W_DEFAULT = 0.23857
 0.23868). [assumed default: the seed paper's value was lost in extraction.] It is a setting:
 every function taking ``sin2_theta_w`` accepts another value."""
 
+G_V_PROTON_RADIATIVE = 0.0298
+"""Radiatively corrected neutrino–proton vector coupling g_V^p at sin²θ_W =
+``SIN2_THETA_W_RADIATIVE_REFERENCE``: PDG 2015 "Electroweak model and constraints on new
+physics" (Erler & Freitas), after Erler & Su, Prog. Part. Nucl. Phys. 71 (2013) 119 — the
+ν_μ value, which contains the ν_μ charge radius. COHERENT's CEvNS rate code uses it
+(github.com/schol/dukecevns, xscns.cc ``sm_vector_couplings``, "Default is 2015 PDG, from
+Erler paper": gVp = 0.0298, gVn = −0.5117; later versions split it into 0.01836 plus a
+flavour-dependent charge-radius term, 0.0298 again for ν_μ). Used by ``weak_charge =
+"radiative"`` (``physics.cross_sections.nucleon_vector_couplings``)."""
+
+G_V_NEUTRON_RADIATIVE = -0.5117
+"""Radiatively corrected neutrino–neutron vector coupling g_V^n (same sources as
+``G_V_PROTON_RADIATIVE``; tree level −1/2)."""
+
+SIN2_THETA_W_RADIATIVE_REFERENCE = SIN2_THETA_W_DEFAULT
+"""sin²θ_W (low-energy, MS-bar at q → 0) at which the radiative couplings above hold: PDG's
+couplings are computed with the SM value, whose low-energy equivalent is 0.2386 (PDG 2022:
+0.23857). Away from it g_V^p moves with the tree-level slope, g_V^p(s²) = g_V^p,rad −
+2 (s² − s²_ref): the radiative corrections enter as constants (docs/physics.md)."""
+
 E_PROMPT_MEV = (M_PI_MEV**2 - M_MU_MEV**2) / (2.0 * M_PI_MEV)
 """Energy of the prompt ν_μ from π⁺ → μ⁺ ν_μ at rest: (m_π² − m_μ²)/(2 m_π) ≈ 29.79 MeV."""
 

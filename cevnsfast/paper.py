@@ -146,8 +146,13 @@ def event_totals_table(out_dir: Path, detectors: list[str]) -> Artifact:
     for name in detectors:
         table = load_detector_table(name)
         base = table.arrays["base"]  # [nucleus, component, structure, bin]
-        sin2 = table.attrs["spec"]["physics"]["sin2_theta_w"]
-        q2 = np.array([weak_charge_sm(isotope(n), sin2) ** 2 for n in table.attrs["nuclei"]])
+        physics = table.attrs["physics"]  # the validated spec's, defaults filled
+        q2 = np.array(
+            [
+                weak_charge_sm(isotope(n), physics["sin2_theta_w"], physics["weak_charge"]) ** 2
+                for n in table.attrs["nuclei"]
+            ]
+        )
         per_component = np.einsum("n,nfb->f", q2, base[:, :, 0, :])
         spec = load_spec(name)
         background = steady_state_background(spec).sum() if "background" in spec.raw else None

@@ -162,9 +162,9 @@ def _band_eps(exp: ModelExperiment) -> float | None:
         return None
     values = []
     for predictor in exp.predictors:
-        sin2 = predictor.table.attrs["spec"]["physics"]["sin2_theta_w"]
+        physics = predictor.table.attrs["physics"]  # the validated spec's, defaults filled
         for name in predictor.table.attrs["nuclei"]:
-            values.append(fn(isotope(name), sin2))
+            values.append(fn(isotope(name), physics))
     if not values or any(v is None for v in values):
         return None
     return float(np.mean(values))

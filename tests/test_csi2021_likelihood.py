@@ -21,13 +21,15 @@ def csi(tables_dir):
 def test_sm_prediction_and_fit_against_coherent(csi):
     """COHERENT (arXiv:2110.07730): SM prediction 341 ± 11 (th) ± 42 (exp) events, fit 306 ± 20.
 
-    Tolerance: the published 1σ uncertainties themselves, √(11² + 42²) = 43 for the prediction
-    and 20 for the fit. Our nominal prediction is 323 (docs/normalisation.md: every factor
-    toggled, with its source); the fitted count is a stricter check, fixed by the data: 312.
+    Tolerance: ±5 % of 341 for the prediction (issue 10's target: 324–358), inside the
+    published 1σ √(11² + 42²) = 43; 20 (the published 1σ) for the fit. Our nominal prediction
+    is 332.3 with COHERENT's radiative couplings and form-factor radius (docs/normalisation.md:
+    every factor toggled, with its source; 323.2 at tree level would miss the target); the
+    fitted count is a stricter check, fixed by the data.
     """
     result = csi.fit()
     assert result.converged
-    assert abs(result.counts["cevns_nominal"] - 341.0) < 43.0
+    assert abs(result.counts["cevns_nominal"] - 341.0) <= 0.05 * 341.0
     assert abs(result.counts["cevns"] - 306.0) < 20.0
     assert result.ndof == 97
     assert 60 < result.chi2_min < 140  # a sane goodness of fit for 97 dof
@@ -125,10 +127,12 @@ def test_flavour_diagonal_profile_has_two_degenerate_minima():
     left, right = grid < 0.2, grid >= 0.2
     first = grid[left][np.argmin(chi2[left])]
     second = grid[right][np.argmin(chi2[right])]
-    eps2 = [
-        -2 * weak_charge_sm(isotope(n)) / nucleus_coefficient("V", "u", isotope(n))
+    physics = exp.predictor.table.attrs["physics"]  # radiative couplings (csi2021 spec)
+    q_v = {
+        n: weak_charge_sm(isotope(n), physics["sin2_theta_w"], physics["weak_charge"])
         for n in ("I127", "Cs133")
-    ]
+    }
+    eps2 = [-2 * q_v[n] / nucleus_coefficient("V", "u", isotope(n)) for n in q_v]
     assert 0.0 < first < 0.1
     assert min(eps2) - 0.01 < first + second < max(eps2) + 0.01
     assert abs(chi2[left].min() - chi2[right].min()) < 0.5  # nearly degenerate

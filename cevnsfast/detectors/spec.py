@@ -23,6 +23,7 @@ from typing import Any
 from cevnsfast.detectors.errors import SpecError
 from cevnsfast.nuclei import NATURAL_ABUNDANCE
 from cevnsfast.paths import DATA_DIR_ENV, build_package_dir, data_dir
+from cevnsfast.physics.cross_sections import WEAK_CHARGE_MODES
 from cevnsfast.physics.form_factors import FORM_FACTOR_PARAMS
 
 SHIPPED_SPEC_DIR = build_package_dir() / "detectors"
@@ -60,7 +61,7 @@ KNOWN_KEYS: dict[str, tuple[str, ...]] = {
     ),
     "background": ("ckkd", "first_bins", "first_bins_ckkd", "live_days", "reduction"),
     "statistics": ("sigma_alpha", "sigma_beta"),
-    "physics": ("sin2_theta_w", "form_factor", "form_factor_params"),
+    "physics": ("sin2_theta_w", "weak_charge", "form_factor", "form_factor_params"),
 }
 MODEL_KEYS: dict[str, dict[str, tuple[str, ...]]] = {
     # response sub-tables: the keys each model reads (besides ``model``)
@@ -446,8 +447,10 @@ def _with_timing_and_nuisances(r: _Reader, spec: DetectorSpec) -> DetectorSpec:
 
 
 def _physics(r: _Reader) -> dict[str, Any]:
-    """Weak mixing angle and form factor (with optional parameter overrides, e.g. the
-    Klein–Nystrand ``r0_fm`` and ``ak_fm``, whose defaults 1.23 and 0.7 fm are [assumed])."""
+    """Weak mixing angle, SM weak-charge mode (``tree`` by default or ``radiative``:
+    ``physics.cross_sections.WEAK_CHARGE_MODES``) and form factor (with optional parameter
+    overrides, e.g. the Klein–Nystrand ``r0_fm`` and ``ak_fm``, whose defaults 1.23 and 0.7 fm
+    are [assumed])."""
     name = r.choice("physics.form_factor", tuple(FORM_FACTOR_PARAMS), default="klein_nystrand")
     params = {}
     for key in r.get("physics.form_factor_params", {}):
@@ -460,6 +463,7 @@ def _physics(r: _Reader) -> dict[str, Any]:
         params[key] = r.number(f"physics.form_factor_params.{key}", 0.0, 20.0, lo_open=True)
     return {
         "sin2_theta_w": r.number("physics.sin2_theta_w", 0.2, 0.26, default=0.23857),
+        "weak_charge": r.choice("physics.weak_charge", WEAK_CHARGE_MODES, default="tree"),
         "form_factor": name,
         "form_factor_params": params,
     }

@@ -1,5 +1,6 @@
 """What every experiment offers the scanner, and the combination of experiments."""
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -119,7 +120,27 @@ def distinct_parts(parts: Sequence[Experiment]) -> list[Experiment]:
             f"{'+'.join(names)}: {', '.join(twice)} listed twice; a combination sums "
             "independent experiments, so each may appear once"
         )
+    _warn_on_mixed_weak_charge(parts)
     return list(parts)
+
+
+def _warn_on_mixed_weak_charge(parts: Sequence[Experiment]) -> None:
+    """A combination whose detectors compute the SM weak charge differently (spec field
+    ``physics.weak_charge``: the COHERENT data follow the collaboration's radiative couplings,
+    the paper's projections its tree level) assumes two Standard Models: warn, naming them."""
+    modes = {}
+    for p in parts:
+        attrs = getattr(getattr(getattr(p, "predictor", None), "table", None), "attrs", {})
+        if "physics" in attrs:
+            modes[p.name] = attrs["physics"]["weak_charge"]
+    if len(set(modes.values())) > 1:
+        listed = ", ".join(f"{n}: {m}" for n, m in modes.items())
+        warnings.warn(
+            f"combining detectors with different SM weak-charge conventions ({listed}); set "
+            "physics.weak_charge alike in their specs for one Standard Model (docs/physics.md)",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 class Combined(Experiment):

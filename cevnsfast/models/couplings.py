@@ -83,15 +83,21 @@ def parse_coupling(name: str) -> Coupling:
 
 
 def amplitude_vectors(
-    couplings: Sequence[Coupling], nucleus: Isotope, alpha: str, sin2_theta_w: float
+    couplings: Sequence[Coupling],
+    nucleus: Isotope,
+    alpha: str,
+    sin2_theta_w: float,
+    weak_charge: str,
 ) -> dict[tuple[str, str], np.ndarray]:
-    """Coefficient vectors a (length 1 + n) with amplitude = a · x, keyed by (β, structure)."""
+    """Coefficient vectors a (length 1 + n) with amplitude = a · x, keyed by (β, structure);
+    a[0] of the diagonal vector amplitude is the SM Q_V (``weak_charge_sm``, ``weak_charge``
+    mode)."""
     vectors = {}
     for beta in FLAVOURS:
         for structure in STRUCTURES:
             a = np.zeros(1 + len(couplings))
             if structure == "V" and beta == alpha:
-                a[0] = weak_charge_sm(nucleus, sin2_theta_w)
+                a[0] = weak_charge_sm(nucleus, sin2_theta_w, weak_charge)
             for i, c in enumerate(couplings, start=1):
                 if c.structure != structure or {c.alpha, c.beta} != {alpha, beta}:
                     continue
@@ -108,6 +114,7 @@ def response_tensor(
     nuclei: Sequence[Isotope],
     couplings: Sequence[Coupling],
     sin2_theta_w: float,
+    weak_charge: str,
 ) -> np.ndarray:
     """T[..., i, j] from base integrals ``base[nucleus, component, structure, ...]``.
 
@@ -118,7 +125,9 @@ def response_tensor(
     for ni, nucleus in enumerate(nuclei):
         for fi, component in enumerate(FLUX_COMPONENTS):
             per_structure = {s: np.zeros((n, n)) for s in STRUCTURES}
-            vectors = amplitude_vectors(couplings, nucleus, component.flavour, sin2_theta_w)
+            vectors = amplitude_vectors(
+                couplings, nucleus, component.flavour, sin2_theta_w, weak_charge
+            )
             for (_, structure), a in vectors.items():
                 per_structure[structure] += np.outer(a, a)
             for si, structure in enumerate(STRUCTURES):

@@ -76,7 +76,10 @@ class ElectronTerms:
 
 
 def _sm_part(nucleus: Isotope, physics, n: int) -> tuple[str, np.ndarray]:
-    return ("F", unit_vector(n, 0, weak_charge_sm(nucleus, physics["sin2_theta_w"])))
+    return (
+        "F",
+        unit_vector(n, 0, weak_charge_sm(nucleus, physics["sin2_theta_w"], physics["weak_charge"])),
+    )
 
 
 class MagneticMoment(Model):

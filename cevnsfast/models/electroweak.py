@@ -19,7 +19,7 @@ from cevnsfast.models.terms import (
     momentum_transfer_sq_mev2,
 )
 from cevnsfast.nuclei import Isotope
-from cevnsfast.physics.cross_sections import weak_charge_sm
+from cevnsfast.physics.cross_sections import nucleon_vector_couplings, weak_charge_sm
 from cevnsfast.physics.flux import FluxComponent
 from cevnsfast.physics.form_factors import KN_AK_FM, KN_R0_FM, form_factor
 
@@ -37,7 +37,8 @@ def proton_radius_floor_fm(nuclei: list[str]) -> float:
 
 
 class WeakMixingAngle(Model):
-    """δ = sin²θ_W − sin²θ_W(spec): Q_V → Q_V − 2 Z δ (exactly linear in δ)."""
+    """δ = sin²θ_W − sin²θ_W(spec): Q_V → Q_V − 2 Z δ (exactly linear in δ; ∂g_V^p/∂s² = −2
+    in both ``physics.weak_charge`` modes, ``cross_sections.nucleon_vector_couplings``)."""
 
     name = "weak_mixing_angle"
     title = "weak mixing angle"
@@ -49,7 +50,12 @@ class WeakMixingAngle(Model):
     )
 
     def rate_terms(self, nucleus: Isotope, component: FluxComponent, physics) -> list[RateTerm]:
-        a = np.array([weak_charge_sm(nucleus, physics["sin2_theta_w"]), -2.0 * nucleus.z])
+        a = np.array(
+            [
+                weak_charge_sm(nucleus, physics["sin2_theta_w"], physics["weak_charge"]),
+                -2.0 * nucleus.z,
+            ]
+        )
         return amplitude_terms("V", [("F", a)])
 
 
@@ -110,8 +116,8 @@ class NeutronRadius(Model):
         )
 
     def rate_terms(self, nucleus: Isotope, component: FluxComponent, physics) -> list[RateTerm]:
-        proton = weak_charge_sm(nucleus, physics["sin2_theta_w"]) + 0.5 * nucleus.n  # g_V^p Z
-        parts = [("Fp", np.array([proton])), ("Fn", np.array([-0.5 * nucleus.n]))]
+        g_p, g_n = nucleon_vector_couplings(physics["sin2_theta_w"], physics["weak_charge"])
+        parts = [("Fp", np.array([g_p * nucleus.z])), ("Fn", np.array([g_n * nucleus.n]))]
         return amplitude_terms("V", parts)
 
     def weight(self, name, nucleus, t_mev, axis_values, physics, radius_scale) -> np.ndarray:

@@ -40,7 +40,9 @@ class GeneralisedInteractions(Model):
     )
 
     def rate_terms(self, nucleus: Isotope, component: FluxComponent, physics) -> list[RateTerm]:
-        vector = unit_vector(3, 0, weak_charge_sm(nucleus, physics["sin2_theta_w"]))
+        vector = unit_vector(
+            3, 0, weak_charge_sm(nucleus, physics["sin2_theta_w"], physics["weak_charge"])
+        )
         vector[1] = quark_sum("V", nucleus)
         return (
             amplitude_terms("V", [("F", vector)])

@@ -87,13 +87,15 @@ class _Mediator(Model):
         return self.reduced_factor * g2 / (np.sqrt(2.0) * G_F_MEV2 * (m2 + mu2))
 
     def _sm(self, nucleus, physics) -> np.ndarray:
-        return unit_vector(1, 0, weak_charge_sm(nucleus, physics["sin2_theta_w"]))
+        return unit_vector(
+            1, 0, weak_charge_sm(nucleus, physics["sin2_theta_w"], physics["weak_charge"])
+        )
 
-    def cancellation_eps(self, nucleus: Isotope, sin2_theta_w: float) -> float | None:
+    def cancellation_eps(self, nucleus: Isotope, physics) -> float | None:
         """Heavy-limit reduced coupling ε at which the mediator amplitude turns the SM
         amplitude into its opposite (same rate as the SM: the narrow allowed band of the
         (m, g) plane), or None when the model has no such band (no interference, or the
-        wrong sign)."""
+        wrong sign). ``physics``: the spec's physics table (``sin2_theta_w``, ``weak_charge``)."""
         return None
 
 
@@ -105,9 +107,13 @@ class LightVectorUniversal(_Mediator):
     reference = "talk; arXiv:2211.11905 §6"
     charge_per_nucleon = 3.0
 
-    def cancellation_eps(self, nucleus: Isotope, sin2_theta_w: float) -> float | None:
+    def cancellation_eps(self, nucleus: Isotope, physics) -> float | None:
         """Q_V + ε Q' = −Q_V: ε = −2 Q_V/Q' (positive only for Q' > 0: universal, not B−L)."""
-        eps = -2.0 * weak_charge_sm(nucleus, sin2_theta_w) / (self.charge_per_nucleon * nucleus.a)
+        eps = (
+            -2.0
+            * weak_charge_sm(nucleus, physics["sin2_theta_w"], physics["weak_charge"])
+            / (self.charge_per_nucleon * nucleus.a)
+        )
         return eps if eps > 0 else None
 
     def rate_terms(self, nucleus: Isotope, component: FluxComponent, physics) -> list[RateTerm]:
@@ -173,9 +179,11 @@ class LeptoquarkS1(_Mediator):
     mass_range_mev = (1.0, 1e7)
     reduced_factor = 0.25
 
-    def cancellation_eps(self, nucleus: Isotope, sin2_theta_w: float) -> float | None:
+    def cancellation_eps(self, nucleus: Isotope, physics) -> float | None:
         """(Q_V + Q_LQ)² + Q_LQ² = Q_V² ⇔ Q_LQ = −Q_V: ε = −Q_V/(Z + 2N) (the talk's band)."""
-        return -weak_charge_sm(nucleus, sin2_theta_w) / (nucleus.z + 2 * nucleus.n)
+        return -weak_charge_sm(nucleus, physics["sin2_theta_w"], physics["weak_charge"]) / (
+            nucleus.z + 2 * nucleus.n
+        )
 
     def rate_terms(self, nucleus: Isotope, component: FluxComponent, physics) -> list[RateTerm]:
         lq = unit_vector(1, 1, float(nucleus.z + 2 * nucleus.n))

@@ -56,7 +56,7 @@ class SterileOscillation(Model):
         return ParameterAxis("dm2_ev2", "eV^2", tuple(self.settings["dm2_ev2"]), "log", "Δm²₄₁")
 
     def rate_terms(self, nucleus: Isotope, component: FluxComponent, physics) -> list[RateTerm]:
-        q = weak_charge_sm(nucleus, physics["sin2_theta_w"])
+        q = weak_charge_sm(nucleus, physics["sin2_theta_w"], physics["weak_charge"])
         index = FLAVOUR_INDEX[component.flavour]
         mix = -0.5 * q**2 * (np.outer(unit_vector(2, 0), unit_vector(2, index)))
         oscillation = RateTerm(kernel("V", "F", "F", "osc"), mix + mix.T)

@@ -224,7 +224,7 @@ class Model:
         self, nucleus: Isotope, component: FluxComponent, physics: dict[str, Any]
     ) -> list[RateTerm]:
         """Rate terms of ``component`` (incoming flavour) on ``nucleus``; ``physics`` is the
-        detector spec's physics table (sin2_theta_w, form_factor)."""
+        detector spec's physics table (sin2_theta_w, weak_charge, form_factor)."""
         raise NotImplementedError
 
     # -- pieces with defaults -------------------------------------------------------------

@@ -12,6 +12,10 @@ Sources: SM, NSI, GNI — arXiv:2402.16953 and ``physics.cross_sections``; the t
 magnetic moment — Vogel & Engel, PRD 39 (1989) 3378; S₁ leptoquark — arXiv:2307.13790;
 dipole portal (transition moment to a sterile ν₄) — Brdar, Greljo, Kopp & Opferkuch,
 arXiv:2007.15563, and Miranda et al., arXiv:2109.09545.
+
+The SM weak charge is ``cross_sections.weak_charge_sm`` (couplings of
+``nucleon_vector_couplings``) in the spec's ``physics.weak_charge`` mode, passed as
+``weak_charge`` ("tree" or "radiative"), the same function the tables use.
 """
 
 from collections.abc import Callable
@@ -27,7 +31,13 @@ from cevnsfast.constants import (
     SIN2_THETA_W_DEFAULT,
 )
 from cevnsfast.nuclei import Isotope
-from cevnsfast.physics.cross_sections import e_min_mev, nucleus_coefficient, t_max_mev
+from cevnsfast.physics.cross_sections import (
+    e_min_mev,
+    nucleon_vector_couplings,
+    nucleus_coefficient,
+    t_max_mev,
+    weak_charge_sm,
+)
 from cevnsfast.physics.flux import FluxComponent
 from cevnsfast.physics.form_factors import KN_AK_FM, KN_R0_FM, form_factor
 
@@ -63,10 +73,6 @@ def _ff(
     return form_factor(form_factor_name, q, nucleus.a, radius_scale, **(params or {}))
 
 
-def _gvp(sin2_theta_w: float) -> float:
-    return 0.5 - 2.0 * sin2_theta_w
-
-
 def _inside(e, t, nucleus: Isotope) -> np.ndarray:
     return np.asarray(t) <= t_max_mev(e, nucleus.mass_mev)
 
@@ -88,10 +94,11 @@ def dsigma_sm(
     form_factor_name: str = "klein_nystrand",
     radius_scale: float = 1.0,
     form_factor_params=None,
+    weak_charge: str = "tree",
 ) -> np.ndarray:
     """Standard-Model CEvNS (arXiv:2402.16953 Eq. 1)."""
     f = _ff(t, nucleus, form_factor_name, radius_scale, form_factor_params)
-    q_w = _gvp(sin2_theta_w) * nucleus.z - 0.5 * nucleus.n
+    q_w = weak_charge_sm(nucleus, sin2_theta_w, weak_charge)
     return _vector(e, t, nucleus, (q_w * f) ** 2)
 
 
@@ -101,7 +108,8 @@ def dsigma_sm(
 def dsigma_weak_mixing(
     e, t, nucleus, component, delta_sin2: float, sin2_theta_w=SIN2_THETA_W_DEFAULT, **kw
 ) -> np.ndarray:
-    """SM cross section at sin²θ_W + δ (Q_V = (1/2 − 2 sin²θ_W) Z − N/2, arXiv:2211.11905 §3)."""
+    """SM cross section at sin²θ_W + δ (Q_V of ``weak_charge_sm``, in either ``weak_charge``
+    mode; arXiv:2211.11905 §3)."""
     return dsigma_sm(e, t, nucleus, component, sin2_theta_w + delta_sin2, **kw)
 
 
@@ -154,6 +162,7 @@ def dsigma_neutron_radius(
     form_factor_name="klein_nystrand",
     radius_scale=1.0,
     form_factor_params=None,
+    weak_charge: str = "tree",
 ) -> np.ndarray:
     """Separate proton and neutron form factors (Cadeddu et al., PRL 120 (2018) 072501):
     Q = g_V^p Z F_p(q) + g_V^n N F_n(q; R_n). F_p is the spec's form factor (rms R_p); F_n the
@@ -170,7 +179,8 @@ def dsigma_neutron_radius(
         sk = params.get("skin_fm", 0.9)
         f_p = helm_form_factor_from_rms(q, _scaled_rms(r_p, radius_scale, 3.0 * sk**2), sk)
         f_n = helm_form_factor_from_rms(q, _scaled_rms(r_n_fm, radius_scale, 3.0 * sk**2), sk)
-    charge = _gvp(sin2_theta_w) * nucleus.z * f_p - 0.5 * nucleus.n * f_n
+    g_p, g_n = nucleon_vector_couplings(sin2_theta_w, weak_charge)
+    charge = g_p * nucleus.z * f_p + g_n * nucleus.n * f_n
     return _vector(e, t, nucleus, charge**2)
 
 
@@ -193,6 +203,7 @@ def dsigma_magnetic_moment(
     form_factor_name="klein_nystrand",
     radius_scale=1.0,
     form_factor_params=None,
+    weak_charge: str = "tree",
 ) -> np.ndarray:
     """SM + (π α²/m_e²)(1/T − 1/E) Z² F² |μ_ν/μ_B|² (talk; Vogel & Engel 1989), no
     interference (helicity flip). μ in units of 10⁻¹⁰ μ_B, by incoming flavour (ν̄_μ: μ_μ)."""
@@ -202,7 +213,15 @@ def dsigma_magnetic_moment(
     f = _ff(t, nucleus, form_factor_name, radius_scale, form_factor_params)
     mm = _em_prefactor() * (1.0 / t - 1.0 / e) * nucleus.z**2 * f**2 * mu**2
     sm = dsigma_sm(
-        e, t, nucleus, component, sin2_theta_w, form_factor_name, radius_scale, form_factor_params
+        e,
+        t,
+        nucleus,
+        component,
+        sin2_theta_w,
+        form_factor_name,
+        radius_scale,
+        form_factor_params,
+        weak_charge,
     )
     return sm + np.where(_inside(e, t, nucleus), mm, 0.0)
 
@@ -232,6 +251,7 @@ def dsigma_charge_radius_millicharge(
     form_factor_name="klein_nystrand",
     radius_scale=1.0,
     form_factor_params=None,
+    weak_charge: str = "tree",
 ) -> np.ndarray:
     """g_V^p → g_V^p − Q_ℓℓ with
 
@@ -246,7 +266,7 @@ def dsigma_charge_radius_millicharge(
     r2, q_nu = (r2_e, q_e) if component.flavour == "e" else (r2_mu, q_mu)
     shift = millicharge_radius_shift(r2, q_nu, _q2(t, nucleus))
     f = _ff(t, nucleus, form_factor_name, radius_scale, form_factor_params)
-    charge = ((_gvp(sin2_theta_w) - shift) * nucleus.z - 0.5 * nucleus.n) * f
+    charge = (weak_charge_sm(nucleus, sin2_theta_w, weak_charge) - shift * nucleus.z) * f
     return _vector(e, t, nucleus, charge**2)
 
 
@@ -272,6 +292,7 @@ def dsigma_gni(
     form_factor_name="klein_nystrand",
     radius_scale=1.0,
     form_factor_params=None,
+    weak_charge: str = "tree",
 ) -> np.ndarray:
     """Flavour-universal, flavour-diagonal GNI with equal u and d couplings (C_X^u = C_X^d):
 
@@ -284,7 +305,7 @@ def dsigma_gni(
     t = np.asarray(t, dtype=float)
     m = nucleus.mass_mev
     f2 = _ff(t, nucleus, form_factor_name, radius_scale, form_factor_params) ** 2
-    q_w = _gvp(sin2_theta_w) * nucleus.z - 0.5 * nucleus.n
+    q_w = weak_charge_sm(nucleus, sin2_theta_w, weak_charge)
     cv = q_w + c_v * quark_sum_coefficient("V", nucleus)
     cs = c_s * quark_sum_coefficient("S", nucleus)
     ct = c_t * quark_sum_coefficient("T", nucleus)
@@ -310,11 +331,12 @@ def dsigma_light_vector(
     form_factor_name="klein_nystrand",
     radius_scale=1.0,
     form_factor_params=None,
+    weak_charge: str = "tree",
 ) -> np.ndarray:
     """Q_V → Q_V + g² Q'/(√2 G_F (q² + m²)) (light Z', t-channel; arXiv:2211.11905 §6)."""
     q_prime = VECTOR_CHARGES[charges] * nucleus.a
     f = _ff(t, nucleus, form_factor_name, radius_scale, form_factor_params)
-    q_w = _gvp(sin2_theta_w) * nucleus.z - 0.5 * nucleus.n
+    q_w = weak_charge_sm(nucleus, sin2_theta_w, weak_charge)
     charge = q_w + g**2 * q_prime / (np.sqrt(2.0) * G_F_MEV2 * (_q2(t, nucleus) + mass_mev**2))
     return _vector(e, t, nucleus, (charge * f) ** 2)
 
@@ -351,6 +373,7 @@ def dsigma_light_scalar(
     form_factor_name="klein_nystrand",
     radius_scale=1.0,
     form_factor_params=None,
+    weak_charge: str = "tree",
     nucleon_charges: str = "cerdeno2016",
 ) -> np.ndarray:
     """SM + g⁴ Q_φ² M² T F²/(4π E² (q² + m²)²) (Cerdeño et al. JHEP 05 (2016) 118; no
@@ -363,7 +386,15 @@ def dsigma_light_scalar(
     prop = 1.0 / (_q2(t, nucleus) + mass_mev**2)
     scalar = g**4 * q_phi**2 * m**2 * t * f2 * prop**2 / (4.0 * np.pi * e**2) * HBARC_MEV_CM**2
     sm = dsigma_sm(
-        e, t, nucleus, component, sin2_theta_w, form_factor_name, radius_scale, form_factor_params
+        e,
+        t,
+        nucleus,
+        component,
+        sin2_theta_w,
+        form_factor_name,
+        radius_scale,
+        form_factor_params,
+        weak_charge,
     )
     return sm + np.where(_inside(e, t, nucleus), scalar, 0.0)
 
@@ -379,6 +410,7 @@ def dsigma_light_tensor(
     form_factor_name="klein_nystrand",
     radius_scale=1.0,
     form_factor_params=None,
+    weak_charge: str = "tree",
 ) -> np.ndarray:
     """SM + (4 M/π) g⁴ Q_T² F² (1 − MT/4E²)/(q² + m²)²: the nuclear tensor operator
     −g_T (ν̄σ^{μν}P_Lν)(N̄σ_{μν}N) with g_T = g² Q_T/(q² + m²), Q_T = Σ_q (Z δ^p_q + N δ^n_q)
@@ -391,7 +423,15 @@ def dsigma_light_tensor(
     g_t = g**2 * q_t / (_q2(t, nucleus) + mass_mev**2)
     tensor = 4.0 * m / np.pi * g_t**2 * f2 * (1 - m * t / (4 * e**2)) * HBARC_MEV_CM**2
     sm = dsigma_sm(
-        e, t, nucleus, component, sin2_theta_w, form_factor_name, radius_scale, form_factor_params
+        e,
+        t,
+        nucleus,
+        component,
+        sin2_theta_w,
+        form_factor_name,
+        radius_scale,
+        form_factor_params,
+        weak_charge,
     )
     return sm + np.where(_inside(e, t, nucleus), tensor, 0.0)
 
@@ -421,10 +461,11 @@ def dsigma_leptoquark(
     form_factor_name="klein_nystrand",
     radius_scale=1.0,
     form_factor_params=None,
+    weak_charge: str = "tree",
 ) -> np.ndarray:
     """Q_V² → (Q_V + Q_ii,LQ)² + Σ_{j≠i} Q_ij,LQ² (talk; arXiv:2307.13790), i, j ∈ {e, μ}."""
     f = _ff(t, nucleus, form_factor_name, radius_scale, form_factor_params)
-    q_w = (_gvp(sin2_theta_w) * nucleus.z - 0.5 * nucleus.n) * f
+    q_w = weak_charge_sm(nucleus, sin2_theta_w, weak_charge) * f
     q_lq = leptoquark_charge(t, nucleus, mass_mev, g, f)
     total = (q_w + q_lq) ** 2
     if component.flavour in LEPTOQUARK_FLAVOURS:
@@ -435,13 +476,18 @@ def dsigma_leptoquark(
 
 
 def leptoquark_sm_band_g2(
-    t_mev, nucleus: Isotope, mass_mev: float, sin2_theta_w=SIN2_THETA_W_DEFAULT, f=1.0
+    t_mev,
+    nucleus: Isotope,
+    mass_mev: float,
+    sin2_theta_w=SIN2_THETA_W_DEFAULT,
+    f=1.0,
+    weak_charge="tree",
 ) -> np.ndarray:
     """The talk's SM-mimicking band: g² = 4√2 G_F (g_V^p Z F_Z + g_V^n N F_N)(2 m_N E_nr + m²)
     /(C1 Z + C2 N) where (Q_V + Q_LQ)² + Q_LQ² = Q_V²; in this engine's signs (Q_V < 0,
     Q_LQ > 0 for g² > 0) C1 = −F_Z, C2 = −2 F_N (F the form factors, F_Z = F_N = f, which then
     cancel; the band is where Q_LQ = −Q_V)."""
-    q_w = (_gvp(sin2_theta_w) * nucleus.z - 0.5 * nucleus.n) * f
+    q_w = weak_charge_sm(nucleus, sin2_theta_w, weak_charge) * f
     c1, c2 = -f, -2.0 * f
     return (
         4.0
@@ -509,6 +555,7 @@ def dsigma_transition_magnetic_moment(
     form_factor_name="klein_nystrand",
     radius_scale=1.0,
     form_factor_params=None,
+    weak_charge: str = "tree",
     include_sm: bool = True,
 ) -> np.ndarray:
     """SM + ν_α N → ν₄ N through a transition magnetic moment μ_α4 (dipole portal):
@@ -537,6 +584,14 @@ def dsigma_transition_magnetic_moment(
     if not include_sm:
         return dipole
     sm = dsigma_sm(
-        e, t, nucleus, component, sin2_theta_w, form_factor_name, radius_scale, form_factor_params
+        e,
+        t,
+        nucleus,
+        component,
+        sin2_theta_w,
+        form_factor_name,
+        radius_scale,
+        form_factor_params,
+        weak_charge,
     )
     return dipole + sm

@@ -22,7 +22,16 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from cevnsfast.constants import G_F_MEV2, HBARC_MEV_CM, M_N_MEV, M_P_MEV, SIN2_THETA_W_DEFAULT
+from cevnsfast.constants import (
+    G_F_MEV2,
+    G_V_NEUTRON_RADIATIVE,
+    G_V_PROTON_RADIATIVE,
+    HBARC_MEV_CM,
+    M_N_MEV,
+    M_P_MEV,
+    SIN2_THETA_W_DEFAULT,
+    SIN2_THETA_W_RADIATIVE_REFERENCE,
+)
 from cevnsfast.nuclei import Isotope
 from cevnsfast.physics import gni_normalisation as gn
 from cevnsfast.physics.form_factors import form_factor
@@ -47,9 +56,39 @@ def e_min_mev(t_mev: np.ndarray, mass_mev: float) -> np.ndarray:
     return 0.5 * (t + np.sqrt(t**2 + 2.0 * mass_mev * t))
 
 
-def weak_charge_sm(nucleus: Isotope, sin2_theta_w: float = SIN2_THETA_W_DEFAULT) -> float:
-    """Q_V = g_V^p Z + g_V^n N, g_V^p = 1/2 − 2 sin²θ_W, g_V^n = −1/2 (Eq. 2)."""
-    return (0.5 - 2.0 * sin2_theta_w) * nucleus.z - 0.5 * nucleus.n
+WEAK_CHARGE_MODES = ("tree", "radiative")
+"""How the SM weak charge is computed (spec field ``physics.weak_charge``): ``tree`` —
+g_V^p = 1/2 − 2 sin²θ_W, g_V^n = −1/2 (arXiv:2402.16953 Eq. 2, which neglects the small
+radiative corrections); ``radiative`` — PDG's radiatively corrected couplings
+(``constants.G_V_PROTON_RADIATIVE``, ``G_V_NEUTRON_RADIATIVE``), as COHERENT's own rate code."""
+
+
+def nucleon_vector_couplings(
+    sin2_theta_w: float = SIN2_THETA_W_DEFAULT, weak_charge: str = "tree"
+) -> tuple[float, float]:
+    """(g_V^p, g_V^n) of the SM neutral current, flavour-independent.
+
+    tree:       g_V^p = 1/2 − 2 s²,                      g_V^n = −1/2   (Eq. 2)
+    radiative:  g_V^p = 0.0298 − 2 (s² − s²_ref),        g_V^n = −0.5117
+
+    (PDG 2015 after Erler & Su 2013; s²_ref = ``SIN2_THETA_W_RADIATIVE_REFERENCE``). In both
+    modes ∂g_V^p/∂s² = −2, so a weak-mixing-angle shift, the charge radius (a shift of g_V^p)
+    and the mediator cancellation act on the same Q_V in either mode.
+    """
+    if weak_charge == "tree":
+        return 0.5 - 2.0 * sin2_theta_w, -0.5
+    if weak_charge == "radiative":
+        shift = -2.0 * (sin2_theta_w - SIN2_THETA_W_RADIATIVE_REFERENCE)
+        return G_V_PROTON_RADIATIVE + shift, G_V_NEUTRON_RADIATIVE
+    raise ValueError(f"weak_charge must be one of {WEAK_CHARGE_MODES}, got {weak_charge!r}")
+
+
+def weak_charge_sm(
+    nucleus: Isotope, sin2_theta_w: float = SIN2_THETA_W_DEFAULT, weak_charge: str = "tree"
+) -> float:
+    """Q_V = g_V^p Z + g_V^n N with the couplings of ``nucleon_vector_couplings`` (Eq. 2)."""
+    g_p, g_n = nucleon_vector_couplings(sin2_theta_w, weak_charge)
+    return g_p * nucleus.z + g_n * nucleus.n
 
 
 def nucleus_coefficient(structure: str, quark: str, nucleus: Isotope) -> float:
@@ -127,6 +166,7 @@ def dsigma_dt_cm2_per_mev(
     form_factor_name: str = "klein_nystrand",
     radius_scale: float = 1.0,
     form_factor_params: Mapping[str, float] | None = None,
+    weak_charge: str = "tree",
 ) -> np.ndarray:
     """dσ/dT for ν_α (or ν̄_α: identical for real couplings) of energy E, summed over β (Eq. 6).
 
@@ -137,7 +177,7 @@ def dsigma_dt_cm2_per_mev(
     e = np.asarray(e_nu_mev, dtype=float)
     t = np.asarray(t_mev, dtype=float)
     m = nucleus.mass_mev
-    q_sm = weak_charge_sm(nucleus, sin2_theta_w)
+    q_sm = weak_charge_sm(nucleus, sin2_theta_w, weak_charge)
     total = np.zeros(np.broadcast(e, t).shape)
     for beta in FLAVOURS:
         charges = {}

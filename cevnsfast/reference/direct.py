@@ -52,6 +52,7 @@ def direct_counts(
         kwargs = dict(
             couplings=keys,
             sin2_theta_w=physics["sin2_theta_w"],
+            weak_charge=physics["weak_charge"],
             form_factor_name=physics["form_factor"],
             form_factor_params=physics["form_factor_params"],
             radius_scale=radius_scale,

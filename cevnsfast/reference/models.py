@@ -122,6 +122,7 @@ def direct_model_counts(
     physics = detector.spec.physics
     kw = dict(
         sin2_theta_w=physics["sin2_theta_w"],
+        weak_charge=physics["weak_charge"],
         form_factor_name=physics["form_factor"],
         radius_scale=radius_scale,
         form_factor_params=physics.get("form_factor_params") or None,

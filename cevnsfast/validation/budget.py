@@ -5,17 +5,14 @@ Every factor between our SM count and COHERENT's 341 ± 11 (th) ± 42 (exp) even
 recomputed by direct integration (``reference.direct.direct_counts``, the twin of the table
 path). A factor's effect is ``N(alternative) / N(shipped) − 1``; nothing here is fitted.
 
-The SM count uses Q_V = g_V^p Z + g_V^n N at tree level. COHERENT's own rate code uses the
-radiatively corrected g_V^p = 0.0298, g_V^n = −0.5117 (PDG 2015 after Erler; github.com/
-schol/dukecevns xscns.cc, ``sm_vector_couplings``). A flavour-universal shift of (g_V^p, g_V^n)
-is exactly a flavour-diagonal vector NSI with ε^u = (2Δp − Δn)/3, ε^d = (2Δn − Δp)/3 (Eq. 4:
-Δp = 2ε^u + ε^d, Δn = ε^u + 2ε^d), so its effect is computed with the engine's NSI path.
+The shipped spec uses COHERENT's radiatively corrected couplings (``physics.weak_charge =
+"radiative"``: g_V^p = 0.0298, g_V^n = −0.5117, PDG 2015 after Erler & Su; github.com/schol/
+dukecevns xscns.cc ``sm_vector_couplings``); the "SM couplings" line is the tree level of the
+seed paper (arXiv:2402.16953 Eq. 2).
 """
 
 from dataclasses import dataclass, field
 from typing import Any
-
-import numpy as np
 
 from cevnsfast.data.csi2021 import (
     RELEASE_DIRNAME,
@@ -30,10 +27,6 @@ from cevnsfast.reference.direct import direct_counts
 COHERENT_SM = (341.0, 43.0)
 """COHERENT's CsI 2021 SM prediction and its total uncertainty √(11² + 42²) (arXiv:2110.07730)."""
 
-G_V_RADIATIVE = (0.0298, -0.5117)
-"""(g_V^p, g_V^n) with radiative corrections, PDG 2015 after Erler, as in COHERENT's rate code
-(github.com/schol/dukecevns, xscns.cc ``sm_vector_couplings``)."""
-
 
 @dataclass(frozen=True)
 class Factor:
@@ -43,10 +36,6 @@ class Factor:
     ours: str
     alternative: str
     overrides: dict[str, Any] = field(default_factory=dict)
-    couplings: dict[str, float] = field(default_factory=dict)
-    in_engine: bool = True
-    """False: the alternative needs physics the engine does not have by default (computed here
-    through an exact equivalent, e.g. radiative couplings as an NSI shift)."""
 
 
 def _sources(overrides: dict[str, Any]) -> dict[str, Any]:
@@ -54,17 +43,6 @@ def _sources(overrides: dict[str, Any]) -> dict[str, Any]:
     cite = "cevnsfast.validation.budget (alternative value, see docs/normalisation.md)"
     roots = {k.split(".")[0] + "." + k.split(".")[1] for k in overrides}
     return overrides | {f"sources.{r}": cite for r in roots}
-
-
-def radiative_coupling_shift(
-    sin2_theta_w: float, g_v: tuple[float, float] = G_V_RADIATIVE
-) -> dict[str, float]:
-    """Flavour-diagonal vector NSI (ee and μμ; ττ has no flux) equivalent to replacing the
-    tree-level (1/2 − 2 sin²θ_W, −1/2) by ``g_v``."""
-    dp = g_v[0] - (0.5 - 2.0 * sin2_theta_w)
-    dn = g_v[1] + 0.5
-    eps_u, eps_d = (2 * dp - dn) / 3.0, (2 * dn - dp) / 3.0
-    return {f"eps_{f}_{q}V": e for f in ("ee", "mumu") for q, e in (("u", eps_u), ("d", eps_d))}
 
 
 def csi2021_factors() -> list[Factor]:
@@ -123,10 +101,10 @@ def csi2021_factors() -> list[Factor]:
         ),
         Factor(
             "SM couplings",
-            "tree level, sin²θ_W = 0.23857",
-            "radiative g_V^p = 0.0298, g_V^n = −0.5117 (PDG 2015/Erler; COHERENT rate code)",
-            couplings=radiative_coupling_shift(spec.physics["sin2_theta_w"]),
-            in_engine=False,
+            "radiative g_V^p = 0.0298, g_V^n = −0.5117 (PDG 2015 after Erler & Su; "
+            "COHERENT rate code; shipped since issue 10)",
+            "tree level, sin²θ_W = 0.23857 (arXiv:2402.16953 Eq. 2; shipped before)",
+            {"physics.weak_charge": "tree"},
         ),
         Factor(
             "quenching",
@@ -188,12 +166,10 @@ def csi2021_factors() -> list[Factor]:
     ]
 
 
-def sm_count(
-    overrides: dict[str, Any] | None = None, couplings: dict[str, float] | None = None
-) -> float:
+def sm_count(overrides: dict[str, Any] | None = None) -> float:
     """SM CEvNS events of ``csi2021`` (direct integration) with spec ``overrides``."""
     detector = Detector.load("csi2021", _sources(overrides or {}))
-    return float(direct_counts(detector, couplings or {}).sum())
+    return float(direct_counts(detector, {}).sum())
 
 
 @dataclass(frozen=True)
@@ -209,20 +185,18 @@ def budget() -> tuple[float, list[BudgetLine]]:
     nominal = sm_count()
     lines = []
     for f in csi2021_factors():
-        n = sm_count(f.overrides, f.couplings)
+        n = sm_count(f.overrides)
         lines.append(BudgetLine(f, n, n / nominal - 1.0))
     return nominal, lines
 
 
-def with_radiative_couplings() -> float:
-    """The shipped spec with COHERENT's radiatively corrected couplings (not the engine default)."""
-    spec = load_spec("csi2021")
-    return sm_count(couplings=radiative_coupling_shift(spec.physics["sin2_theta_w"]))
+BEFORE_ISSUE_10 = {
+    "physics.weak_charge": "tree",
+    "physics.form_factor_params": {"r0_fm": 1.23, "ak_fm": 0.7},
+}
+"""The two physics inputs issue 10 changed (tree-level couplings, R_A = 1.23 A^1/3 fm)."""
 
 
-def weak_charge_ratio_squared(z: int, n: int, sin2_theta_w: float) -> float:
-    """(Q_V radiative / Q_V tree)² for one nucleus: the exact effect of ``G_V_RADIATIVE`` on
-    its rate (the form factor and kinematics are the same)."""
-    tree = (0.5 - 2.0 * sin2_theta_w) * z - 0.5 * n
-    rad = G_V_RADIATIVE[0] * z + G_V_RADIATIVE[1] * n
-    return float(np.square(rad / tree))
+def before_issue_10() -> float:
+    """The SM count with the physics shipped before issue 10, for the record."""
+    return sm_count(BEFORE_ISSUE_10)
