@@ -21,7 +21,8 @@ the F90 of a nuclear recoil depends on its energy only.
 **SM template (``LAr2020Settings.cevns_template``).** Default ``"release"``: the SM signal is
 the release's CEvNS PDF (128 events), reweighted per (energy, time) bin by the engine's
 new-physics / SM ratio (``template_weights``), so the SM prediction is COHERENT's own;
-``"engine"``: the engine's own prediction (116.6 events; docs/normalisation-lar.md).
+``"engine"``: the engine's own prediction (119.6 events with the spec's radiative couplings;
+docs/normalisation-lar.md).
 
 **Signal nuisances.** α0: CEvNS normalisation, prior 17/128 = 13.3 % (the YAML's predicted
 128 ± 17, led by the 10 % flux uncertainty, 0.09 ± 0.009 ν/flavour/POT). The released CEvNS
@@ -152,7 +153,7 @@ class LAr2020Settings:
     ``"energy_f90_time"`` (960 bins, COHERENT's own 3D grid; experiment name ``lar2020_3d``).
     ``cevns_template``: ``"release"`` (default: the SM signal is the release's CEvNS PDF at its
     predicted 128 events, and the engine supplies the new-physics ratio per bin,
-    ``template_weights``) or ``"engine"`` (the engine's own SM prediction, 116.6 events).
+    ``template_weights``) or ``"engine"`` (the engine's own SM prediction, 119.6 events).
     """
 
     projection: str = "energy_time"
