@@ -168,7 +168,9 @@ def test_leptoquark_band_chi2_equals_the_sm_on_a_single_nucleus(tmp_path):
     model = get_model("leptoquark_s1", mass_mev=[1e5, 1e6, 1e7])
     exp.predictor = ModelPredictor(spec, model, axis_value=1e7)
     exp.coupling_names = ["eps"]
-    eps_band = -weak_charge_sm(cs) / (cs.z + 2 * cs.n)
+    physics = exp.predictor.table.attrs["physics"]  # radiative couplings (copied csi2021)
+    q_v = weak_charge_sm(cs, physics["sin2_theta_w"], physics["weak_charge"])
+    eps_band = -q_v / (cs.z + 2 * cs.n)
     assert exp.chi2([eps_band]) == pytest.approx(chi2_sm, abs=1e-6)
     assert exp.chi2([0.5 * eps_band]) > chi2_sm + 1.0  # off the band: a different rate
 
