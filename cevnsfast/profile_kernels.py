@@ -189,45 +189,116 @@ def interpolate_shape(grid: np.ndarray, xg: np.ndarray, theta: float) -> np.ndar
 # no nnan/ninf (σ = ∞ and the N_th floor rely on IEEE semantics)
 _FM = {"reassoc", "contract"}
 
-# Rows of the per-bin work array (``_n_work_rows`` × n_bins). Fixed rows: S, N, 2(1 − n/N),
-# 2n/N², a temporary, 1/sig0 (0 where sig0 ≤ 0), [sig0 > 0] and ln n (0 where n = 0); then
-# seven blocks of K rows (one per shape nuisance k): I_k, I'_k (masked to 0 where I_k ≤ 0
-# once ∂S is formed), I''_k, r_k = max(I_k, 0)/sig0, ∂S/∂θ_k, ∂²S/∂θ_k², Π_{j≠k} r_j.
-_S, _N, _R, _C, _T, _INV0, _POS, _LOGN = 0, 1, 2, 3, 4, 5, 6, 7
+# Rows of the per-bin work array (``_n_work_rows`` × n_bins). Fixed rows: N, 2(1 − n/N),
+# 2n/N², two temporaries, 1/sig0 (0 where sig0 ≤ 0), [sig0 > 0] and ln n (0 where n = 0); then
+# six blocks of K rows (one per shape nuisance k): I_k, I'_k (masked to 0 where I_k ≤ 0 once
+# ∂S is formed), I''_k, r_k = max(I_k, 0)/sig0, ∂²S/∂θ_k², Π_{j≠k} r_j; last the 1 + M + K
+# rows ∂N_th/∂p_i up to the factor (1 + α0) of the shape rows: S, B_1…B_M, ∂S/∂θ_k.
+# Every loop indexes this one 2D array: row views would cost a reference-count update each.
+_N, _R, _C, _T, _U, _INV0, _POS, _LOGN = 0, 1, 2, 3, 4, 5, 6, 7
 _BASE = 8
 
 
 @nb.njit(cache=True, nogil=True)
-def _n_work_rows(n_shape: int) -> int:
-    return _BASE + 7 * n_shape
+def _n_work_rows(n_shape: int, n_bkg: int) -> int:
+    return _BASE + 7 * n_shape + 1 + n_bkg
 
 
 @nb.njit(cache=True, nogil=True, fastmath=_FM)
-def _prepare(observed: np.ndarray, sig0: np.ndarray, work: np.ndarray) -> None:
-    """Per-signal constants of ``_poisson_core``: 1/sig0, the mask sig0 > 0 and ln n."""
-    inv0 = work[_INV0]
-    pos = work[_POS]
-    logn = work[_LOGN]
-    for b in range(observed.shape[0]):
-        s0 = sig0[b]
-        pos[b] = 1.0 if s0 > 0.0 else 0.0
-        inv0[b] = 1.0 / s0 if s0 > 0.0 else 0.0
+def _prepare_data(observed: np.ndarray, backgrounds: np.ndarray, work: np.ndarray) -> None:
+    """Per-data constants of ``_poisson_core``: ln n (0 where n = 0) and the background rows
+    of ∂N_th/∂α_m, once per data set."""
+    n_bins = observed.shape[0]
+    n_bkg = backgrounds.shape[0]
+    dn = _BASE + 6 * ((work.shape[0] - _BASE - 1 - n_bkg) // 7)  # see _n_work_rows
+    for b in range(n_bins):
         n = observed[b]
-        logn[b] = np.log(n) if n > 0.0 else 0.0
+        work[_LOGN, b] = np.log(n) if n > 0.0 else 0.0
+    for m in range(n_bkg):
+        for b in range(n_bins):
+            work[dn + 1 + m, b] = backgrounds[m, b]
 
 
 @nb.njit(cache=True, nogil=True, fastmath=_FM)
-def _combine(rows: np.ndarray, coef: np.ndarray, lo: int, hi: int, out: np.ndarray) -> None:
-    """out[b] = Σ_{g=lo}^{hi−1} coef[g] rows[g, b] (one interpolation row)."""
-    c = coef[lo]
-    first = rows[lo]
-    for b in range(out.shape[0]):
-        out[b] = c * first[b]
-    for g in range(lo + 1, hi):
-        c = coef[g]
-        row = rows[g]
-        for b in range(out.shape[0]):
-            out[b] += c * row[b]
+def _prepare(sig0: np.ndarray, work: np.ndarray) -> None:
+    """Per-signal constants of ``_poisson_core``: 1/sig0 and the mask sig0 > 0."""
+    for b in range(sig0.shape[0]):
+        s0 = sig0[b]
+        work[_POS, b] = 1.0 if s0 > 0.0 else 0.0
+        work[_INV0, b] = 1.0 / s0 if s0 > 0.0 else 0.0
+
+
+@nb.njit(cache=True, nogil=True, fastmath=_FM)
+def _combine(
+    grid: np.ndarray, k: int, coef: np.ndarray, o: int, lo: int, hi: int, work: np.ndarray,
+    row: int,
+) -> None:  # fmt: skip
+    """work[row, b] = Σ_{g=lo}^{hi−1} coef[o, k, g] grid[k, g, b] (one interpolation row)."""
+    for b in range(work.shape[1]):
+        work[row, b] = 0.0
+    for g in range(lo, hi):
+        c = coef[o, k, g]
+        for b in range(work.shape[1]):
+            work[row, b] += c * grid[k, g, b]
+
+
+@nb.njit(cache=True, nogil=True, fastmath=_FM)
+def _interpolate_rows(
+    grid: np.ndarray, k: int, w: np.ndarray, lo: int, hi: int, order: int, work: np.ndarray,
+    i_row: int, d1_row: int, d2_row: int,
+) -> None:  # fmt: skip
+    """I_k and, for order ≥ 1, I'_k and I''_k per bin: Σ_g w[o, k, g] grid[k, g, b] over the
+    node window lo…hi−1, into work rows. The usual four-node window takes one pass over the
+    bins (at ~100 bins a pass costs more in loop overhead than in arithmetic)."""
+    if hi - lo != 4:
+        _combine(grid, k, w, 0, lo, hi, work, i_row)
+        if order >= 1:
+            _combine(grid, k, w, 1, lo, hi, work, d1_row)
+            _combine(grid, k, w, 2, lo, hi, work, d2_row)
+        return
+    g0, g1, g2, g3 = lo, lo + 1, lo + 2, lo + 3
+    a0, a1, a2, a3 = w[0, k, g0], w[0, k, g1], w[0, k, g2], w[0, k, g3]
+    if order == 0:
+        for b in range(work.shape[1]):
+            work[i_row, b] = (
+                a0 * grid[k, g0, b]
+                + a1 * grid[k, g1, b]
+                + a2 * grid[k, g2, b]
+                + a3 * grid[k, g3, b]
+            )
+        return
+    b0, b1, b2, b3 = w[1, k, g0], w[1, k, g1], w[1, k, g2], w[1, k, g3]
+    c0, c1, c2, c3 = w[2, k, g0], w[2, k, g1], w[2, k, g2], w[2, k, g3]
+    for b in range(work.shape[1]):
+        v0, v1, v2, v3 = grid[k, g0, b], grid[k, g1, b], grid[k, g2, b], grid[k, g3, b]
+        work[i_row, b] = a0 * v0 + a1 * v1 + a2 * v2 + a3 * v3
+        work[d1_row, b] = b0 * v0 + b1 * v1 + b2 * v2 + b3 * v3
+        work[d2_row, b] = c0 * v0 + c1 * v1 + c2 * v2 + c3 * v3
+
+
+@nb.njit(cache=True, nogil=True, fastmath=_FM)
+def _dots_into(work: np.ndarray, t: int, dn: int, first: int, n_par: int, out: np.ndarray) -> None:
+    """out[j] = Σ_b work[t, b] work[dn + j, b] for j = first…n_par−1, four rows per pass."""
+    last = dn + n_par - 1  # rows past the end repeat the last one; their sums are dropped
+    for j0 in range(first, n_par, 4):
+        r0 = dn + j0
+        r1 = min(r0 + 1, last)
+        r2 = min(r0 + 2, last)
+        r3 = min(r0 + 3, last)
+        s0 = s1 = s2 = s3 = 0.0
+        for b in range(work.shape[1]):
+            tb = work[t, b]
+            s0 += tb * work[r0, b]
+            s1 += tb * work[r1, b]
+            s2 += tb * work[r2, b]
+            s3 += tb * work[r3, b]
+        out[j0] = s0
+        if j0 + 1 < n_par:
+            out[j0 + 1] = s1
+        if j0 + 2 < n_par:
+            out[j0 + 2] = s2
+        if j0 + 3 < n_par:
+            out[j0 + 3] = s3
 
 
 @nb.njit(cache=True, nogil=True)
@@ -270,9 +341,9 @@ def _poisson_core(
 ) -> float:
     """χ² of Eqs. 17–18 and, for order ≥ 1 (≥ 2), its gradient (exact Hessian); no allocation.
 
-    Scratch: ``w`` (3, K, G) interpolation weights, ``work`` (``_n_work_rows(K)``, n_bins) with
-    the rows ``_prepare`` fills. Grid nodes not yet ``filled`` are computed from
-    ``shape_tensors`` at the coupling vector ``x`` (``_fill_nodes``).
+    Scratch: ``w`` (3, K, G) interpolation weights, ``work`` (``_n_work_rows(K, M)``, n_bins)
+    with the rows ``_prepare_data`` and ``_prepare`` fill. Grid nodes not yet ``filled`` are
+    computed from ``shape_tensors`` at the coupling vector ``x`` (``_fill_nodes``).
     With dN_i = ∂N_th/∂p_i:  ∂χ²/∂p_i = Σ_b 2(1 − n/N) dN_i + pulls,
     ∂²χ²/∂p_i∂p_j = Σ_b [2 n/N² dN_i dN_j + 2(1 − n/N) ∂²N/∂p_i∂p_j] + pulls;
     dN = (S, B_1…B_M, (1 + α0) ∂S/∂θ_1…∂S/∂θ_K) and the nonzero ∂²N are
@@ -290,126 +361,106 @@ def _poisson_core(
     d1_base = _BASE + n_shape
     d2_base = _BASE + 2 * n_shape
     r_base = _BASE + 3 * n_shape
-    ds_base = _BASE + 4 * n_shape
-    dss_base = _BASE + 5 * n_shape
-    p_base = _BASE + 6 * n_shape
-    s_row = work[_S]
-    n_row = work[_N]
-    r_row = work[_R]
-    c_row = work[_C]
-    t_row = work[_T]
-    inv0 = work[_INV0]
-    pos = work[_POS]
-    logn = work[_LOGN]
+    dss_base = _BASE + 4 * n_shape
+    p_base = _BASE + 5 * n_shape
+    dn = _BASE + 6 * n_shape  # ∂N/∂p_i rows: S, B_m, ∂S/∂θ_k
+    ds_base = dn + 1 + n_bkg
+    s_row = dn
     # I_k and its θ-derivatives on the bins (nodes computed on first use)
     for k in range(n_shape):
         lo, hi = interp_weights(grid_values[k], params[1 + n_bkg + k], w[0, k], w[1, k], w[2, k])
         _fill_nodes(k, lo, hi, shape_grid, shape_tensors, x, filled)
-        _combine(shape_grid[k], w[0, k], lo, hi, work[i_base + k])
-        if order >= 1:
-            _combine(shape_grid[k], w[1, k], lo, hi, work[d1_base + k])
-        if order >= 2:
-            _combine(shape_grid[k], w[2, k], lo, hi, work[d2_base + k])
+        _interpolate_rows(
+            shape_grid, k, w, lo, hi, order, work, i_base + k, d1_base + k, d2_base + k
+        )
     # S = sig0 Π_k r_k where sig0 > 0, else the additive S = Σ_k I_k − (K − 1) sig0
     for b in range(n_bins):
-        s_row[b] = sig0[b]
-        t_row[b] = (1.0 - n_shape) * sig0[b]
+        work[s_row, b] = sig0[b]
+        work[_T, b] = (1.0 - n_shape) * sig0[b]
     for k in range(n_shape):
-        ik = work[i_base + k]
-        rk = work[r_base + k]
         for b in range(n_bins):
-            rk[b] = max(ik[b], 0.0) * inv0[b]
-            s_row[b] *= rk[b]
-            t_row[b] += ik[b]
+            ik = work[i_base + k, b]
+            rk = max(ik, 0.0) * work[_INV0, b]
+            work[r_base + k, b] = rk
+            work[s_row, b] *= rk
+            work[_T, b] += ik
     for b in range(n_bins):
-        s_row[b] = pos[b] * s_row[b] + (1.0 - pos[b]) * t_row[b]
+        pos = work[_POS, b]
+        work[s_row, b] = pos * work[s_row, b] + (1.0 - pos) * work[_T, b]
     if order >= 1:
         for k in range(n_shape):
-            pk_row = work[p_base + k]
+            pk = p_base + k
             for b in range(n_bins):
-                pk_row[b] = pos[b]
+                work[pk, b] = work[_POS, b]
             for j in range(n_shape):
                 if j != k:
-                    rj = work[r_base + j]
                     for b in range(n_bins):
-                        pk_row[b] *= rj[b]
-            ik = work[i_base + k]
-            d1 = work[d1_base + k]
-            d2 = work[d2_base + k]
-            ds = work[ds_base + k]
-            dss = work[dss_base + k]
+                        work[pk, b] *= work[r_base + j, b]
             for b in range(n_bins):
-                on = 1.0 if ik[b] > 0.0 else 0.0
-                ds[b] = pk_row[b] * on * d1[b] + (1.0 - pos[b]) * d1[b]
-                d1[b] *= on  # masked I'_k for the cross terms
-            if order >= 2:
-                for b in range(n_bins):
-                    on = 1.0 if ik[b] > 0.0 else 0.0
-                    dss[b] = pk_row[b] * on * d2[b] + (1.0 - pos[b]) * d2[b]
+                on = 1.0 if work[i_base + k, b] > 0.0 else 0.0
+                off0 = 1.0 - work[_POS, b]
+                d1 = work[d1_base + k, b]
+                d2 = work[d2_base + k, b]
+                work[ds_base + k, b] = work[pk, b] * on * d1 + off0 * d1
+                work[dss_base + k, b] = work[pk, b] * on * d2 + off0 * d2
+                work[d1_base + k, b] = d1 * on  # masked I'_k for the cross terms
     a0p1 = 1.0 + params[0]
     for b in range(n_bins):
-        n_row[b] = a0p1 * s_row[b]
+        work[_N, b] = a0p1 * work[s_row, b]
     for m in range(n_bkg):
         cm = 1.0 + params[1 + m]
-        bm = backgrounds[m]
         for b in range(n_bins):
-            n_row[b] += cm * bm[b]
-    # Eq. 17 with the floor; n ln(n/N) = n (ln n − ln N), 0 for n = 0
+            work[_N, b] += cm * backgrounds[m, b]
+    # Eq. 17 with the floor; n ln(n/N) = n (ln n − ln N), 0 for n = 0; with the derivative
+    # weights 2(1 − n/N) and 2n/N² (0 in floored bins: no gradient) in the same pass
     chi2 = 0.0
-    for b in range(n_bins):
-        nth = max(n_row[b], N_FLOOR)
-        n = observed[b]
-        chi2 += nth - n + n * (logn[b] - np.log(nth))
+    if order == 0:
+        for b in range(n_bins):
+            nth = max(work[_N, b], N_FLOOR)
+            n = observed[b]
+            chi2 += nth - n + n * (work[_LOGN, b] - np.log(nth))
+    else:
+        for b in range(n_bins):
+            raw = work[_N, b]
+            nth = max(raw, N_FLOOR)
+            n = observed[b]
+            chi2 += nth - n + n * (work[_LOGN, b] - np.log(nth))
+            live = 1.0 if raw >= N_FLOOR else 0.0
+            q = n / nth
+            work[_R, b] = live * 2.0 * (1.0 - q)
+            work[_C, b] = live * 2.0 * q / nth
     chi2 *= 2.0
     if order >= 1:
-        for b in range(n_bins):
-            nth = n_row[b]
-            live = 1.0 if nth >= N_FLOOR else 0.0  # floored bins: no gradient
-            q = observed[b] / max(nth, N_FLOOR)
-            r_row[b] = live * 2.0 * (1.0 - q)
-            c_row[b] = live * 2.0 * q / max(nth, N_FLOOR)
-        for i in range(n_par):
-            v = _dn_row(i, n_bkg, work, backgrounds)
-            acc = 0.0
-            for b in range(n_bins):
-                acc += r_row[b] * v[b]
-            grad[i] = acc * (a0p1 if i > n_bkg else 1.0)
+        _dots_into(work, _R, dn, 0, n_par, grad)
+        for i in range(1 + n_bkg, n_par):
+            grad[i] *= a0p1
     if order >= 2:
         for i in range(n_par):
-            vi = _dn_row(i, n_bkg, work, backgrounds)
-            si = a0p1 if i > n_bkg else 1.0
             for b in range(n_bins):
-                t_row[b] = c_row[b] * vi[b]
+                work[_T, b] = work[_C, b] * work[dn + i, b]
+            _dots_into(work, _T, dn, i, n_par, hess[i])
+            si = a0p1 if i > n_bkg else 1.0
             for j in range(i, n_par):
-                vj = _dn_row(j, n_bkg, work, backgrounds)
-                acc = 0.0
-                for b in range(n_bins):
-                    acc += t_row[b] * vj[b]
-                hess[i, j] = acc * si * (a0p1 if j > n_bkg else 1.0)
+                hess[i, j] *= si * (a0p1 if j > n_bkg else 1.0)
         for k in range(n_shape):
-            ds = work[ds_base + k]
-            dss = work[dss_base + k]
             acc1 = 0.0
             acc2 = 0.0
             for b in range(n_bins):
-                acc1 += r_row[b] * ds[b]
-                acc2 += r_row[b] * dss[b]
+                acc1 += work[_R, b] * work[ds_base + k, b]
+                acc2 += work[_R, b] * work[dss_base + k, b]
             ik = 1 + n_bkg + k
             hess[0, ik] += acc1
             hess[ik, ik] += a0p1 * acc2
-            dk = work[d1_base + k]
             for m in range(k + 1, n_shape):  # ∂²S/∂θ_k∂θ_m = I'_k I'_m Π_{j≠k,m} r_j / sig0
                 for b in range(n_bins):
-                    t_row[b] = r_row[b] * inv0[b] * dk[b]
+                    work[_U, b] = work[_R, b] * work[_INV0, b] * work[d1_base + k, b]
                 for j in range(n_shape):
                     if j != k and j != m:
-                        rj = work[r_base + j]
                         for b in range(n_bins):
-                            t_row[b] *= rj[b]
-                dm = work[d1_base + m]
+                            work[_U, b] *= work[r_base + j, b]
                 acc = 0.0
                 for b in range(n_bins):
-                    acc += t_row[b] * dm[b]
+                    acc += work[_U, b] * work[d1_base + m, b]
                 hess[ik, 1 + n_bkg + m] += a0p1 * acc
     # pull terms (Eq. 18); σ = ∞ → free, σ = 0 → fixed (penalty 0 at nominal, ∞ elsewhere)
     for i in range(n_par):
@@ -439,22 +490,11 @@ def _poisson_core(
 
 
 @nb.njit(cache=True, nogil=True)
-def _dn_row(i: int, n_bkg: int, work: np.ndarray, backgrounds: np.ndarray) -> np.ndarray:
-    """∂N_th/∂p_i per bin up to the factor (1 + α0) of the shape rows: S, B_m or ∂S/∂θ_k."""
-    if i == 0:
-        return work[_S]
-    if i <= n_bkg:
-        return backgrounds[i - 1]
-    n_shape = (work.shape[0] - _BASE) // 7
-    return work[_BASE + 4 * n_shape + i - 1 - n_bkg]
-
-
-@nb.njit(cache=True, nogil=True)
 def _scratch(n_bins: int, n_par: int, shape_grid: np.ndarray):
     """Every work array of ``_profile`` and ``_poisson_core`` for one problem size."""
     n_shape = shape_grid.shape[0]
     w = np.empty((3, max(n_shape, 1), max(shape_grid.shape[1], 1)))
-    work = np.empty((_n_work_rows(n_shape), n_bins))
+    work = np.empty((_n_work_rows(n_shape, n_par - 1 - n_shape), n_bins))
     vecs = np.empty((6, n_par))  # x, trial x, g, trial g, step, best x
     mats = np.empty((3, n_par, n_par))  # H, trial H, Cholesky factor
     flags = np.empty((2, n_par), dtype=np.bool_)  # free, fixed
@@ -488,7 +528,8 @@ def poisson_chi2(
     n_par = 1 + backgrounds.shape[0] + shape_grid.shape[0]
     w, work, vecs, mats, _ = _scratch(observed.shape[0], n_par, shape_grid)
     tensors, x, filled = _eager(observed, shape_grid)
-    _prepare(observed, sig0, work)
+    _prepare_data(observed, backgrounds, work)
+    _prepare(sig0, work)
     return _poisson_core(
         params, observed, sig0, shape_grid, grid_values, backgrounds, sigma_norm,
         sigma_shape, shape_center, 0, vecs[2], mats[0], w, work, tensors, x, filled,
@@ -516,7 +557,8 @@ def poisson_chi2_grad_hess(
     n_par = 1 + backgrounds.shape[0] + shape_grid.shape[0]
     w, work, _, _, _ = _scratch(observed.shape[0], n_par, shape_grid)
     tensors, x, filled = _eager(observed, shape_grid)
-    _prepare(observed, sig0, work)
+    _prepare_data(observed, backgrounds, work)
+    _prepare(sig0, work)
     grad = np.empty(n_par)
     hess = np.empty((n_par, n_par))
     chi2 = _poisson_core(
@@ -583,6 +625,8 @@ _SUSPECT_FLAT = 8  # a direction frozen as exactly flat
 _SUSPECT_BOUND = 16  # a normalisation at its bound α = −1
 _SUSPECT_FAR_OFF_GRID = 32  # beyond EXTRAPOLATION_MARGIN of the grid span: never ok
 
+_STALLED_STEPS = 3
+
 EXTRAPOLATION_MARGIN = 0.5
 """How far past the ends of its grid, in units of the grid span, a shape nuisance's minimum
 may lie and still be reported ok: the C¹ linear extension is trusted for half a span; farther
@@ -621,6 +665,7 @@ def _newton(
         shape_center, 2, g, h, w, work, shape_tensors, xq, filled,
     )  # fmt: skip
     n_iter = 0
+    stalled = 0
     converged = False
     any_flat = False
     while n_iter < max_iter:
@@ -646,6 +691,9 @@ def _newton(
             break
         if slope >= 0.0:  # no descent direction left (rounding level)
             break
+        # last step: from a decrement d ≤ √tol one full Newton step lands within tol of the
+        # minimum (``profile_poisson``), so it needs χ² alone, not new derivatives
+        last = damp == 0.0 and -0.5 * slope <= np.sqrt(tol)
         # trust region: no shape nuisance moves by more than half its grid span in one step
         # (full Newton steps from far away otherwise leap deep into the linear extrapolation)
         t = 1.0
@@ -655,14 +703,16 @@ def _newton(
                 t = span / abs(step[n_norm + k])
         accepted = False
         for ls in range(40):
+            clipped = False
             for i in range(n_par):
                 xt[i] = x[i] + t * step[i]
                 if i < n_norm and xt[i] < -1.0:
                     xt[i] = -1.0
+                    clipped = True
             # full Newton steps are usually accepted: get the derivatives along with χ²
             ft = _poisson_core(
                 xt, observed, sig0, shape_grid, grid_values, backgrounds, sigma_norm,
-                sigma_shape, shape_center, 2 if ls == 0 else 0, gt, ht, w, work,
+                sigma_shape, shape_center, 2 if ls == 0 and not last else 0, gt, ht, w, work,
                 shape_tensors, xq, filled,
             )  # fmt: skip
             if ft <= f + 1e-4 * t * slope:
@@ -674,9 +724,20 @@ def _newton(
             t = min(max(t_new, 0.1 * t), 0.5 * t)
         if not accepted:
             break
+        # stalled: three accepted steps in a row that lower χ² by less than tol (a minimum on
+        # a kink of the clamped signal, where the decrement never falls below tol); χ² is
+        # then as low as more steps would make it, to about tol
+        stalled = stalled + 1 if f - ft < tol else 0
         for i in range(n_par):
             x[i] = xt[i]
-        if ls == 0:
+        if stalled >= _STALLED_STEPS:
+            f = ft
+            break
+        if last and t == 1.0 and not clipped:
+            f = ft
+            converged = True
+            break
+        if ls == 0 and not last:
             f = ft
             g[:] = gt
             h[:, :] = ht
@@ -782,10 +843,22 @@ def profile_poisson(
     * direction δ = −(H + λD)⁻¹ g with λ = 0 (pure Newton) whenever H is positive definite on
       the free variables, else the smallest λ ∈ {10⁻⁴, 10⁻³, …} (Levenberg–Marquardt, D =
       diag(max(|H_ii|, 1))) that makes it so;
-    * converged when λ = 0 and the Newton decrement ½ gᵀH⁻¹g ≤ ``tol`` (χ² units);
+    * converged when λ = 0 and the Newton decrement d = ½ gᵀH⁻¹g ≤ ``tol`` (χ² units), or
+      one full, unclipped Newton step after a decrement d ≤ √``tol``: the χ² of Eq. 17 is
+      self-concordant in the normalisations (per bin |φ'''| ≤ √2 φ''^{3/2} for
+      φ(N) = 2(N − n ln N), n ≥ 1; linear maps and the quadratic pulls keep that), so the
+      decrement after the step is ≤ d²/(1 − √d)⁴ ≈ ``tol`` and χ² is within that of the
+      minimum (Boyd & Vandenberghe, Convex Optimization, §9.6.4; Nesterov, Introductory
+      Lectures on Convex Optimization, Thm 4.1.14). The shape nuisances enter through the
+      cubic interpolation, for which this holds to the extent χ² is close to its quadratic
+      model; the tests check the final decrement. That step needs χ² alone, not the
+      derivatives, and saves the last Hessian of each run;
     * step length t = 1, then safeguarded quadratic backtracking (t ← max(t/10, t*)) until the
       Armijo condition χ²(x + tδ) ≤ χ²(x) + 10⁻⁴ t gᵀδ holds; trial points where N_th → 0
       give χ² → ∞ and are rejected, which keeps N_th > 0;
+    * a run stops unconverged when three accepted steps in a row lower χ² by less than ``tol``
+      (stalled, e.g. on a kink where a bin's signal is clamped at 0: the decrement never
+      reaches ``tol`` there, and more steps would not lower χ² by more than about ``tol``);
     * normalisations are projected onto α ≥ −1; one at its bound with ∂χ²/∂α > 0 is frozen
       (active set), and so is an exactly flat unpenalised direction (g_i = H_ii = 0, e.g. the
       θ_k at α0 = −1); parameters with σ = 0 stay at their nominal value.
@@ -812,7 +885,8 @@ def profile_poisson(
     n_par = 1 + backgrounds.shape[0] + shape_grid.shape[0]
     scratch = _scratch(observed.shape[0], n_par, shape_grid)
     tensors, xq, filled = _eager(observed, shape_grid)
-    _prepare(observed, sig0, scratch[1])
+    _prepare_data(observed, backgrounds, scratch[1])
+    _prepare(sig0, scratch[1])
     out = np.empty(n_par)
     f, n_iter, ok = _profile(
         observed, sig0, shape_grid, grid_values, backgrounds, sigma_norm, sigma_shape,
@@ -867,12 +941,13 @@ def _profile_quadratic_into(
     sigma_shape, shape_center, start, nominal, max_iter, tol, scratch, sig0, shape_grid,
     filled, out,
 ):  # fmt: skip
-    """Profile at coupling vector ``x``: sig0 = x·T·x, shape-grid nodes on first use."""
+    """Profile at coupling vector ``x``: sig0 = x·T·x, shape-grid nodes on first use
+    (``scratch`` holds ``_prepare_data`` of ``observed``)."""
     quadratic_form_into(tensor, x, sig0)
     for k in range(filled.shape[0]):
         for g in range(filled.shape[1]):
             filled[k, g] = g >= grid_sizes[k]  # padding nodes are never read
-    _prepare(observed, sig0, scratch[1])
+    _prepare(sig0, scratch[1])
     return _profile(
         observed, sig0, shape_grid, grid_values, backgrounds, sigma_norm, sigma_shape,
         shape_center, start, nominal, max_iter, tol, scratch, shape_tensors, x, filled, out,
@@ -913,6 +988,7 @@ def profile_quadratic(
     sample). Returns (χ²_min, params_min, n_iter, ok)."""
     n_par = 1 + backgrounds.shape[0] + shape_tensors.shape[0]
     scratch, sig0, shape_grid, filled = _quadratic_buffers(tensor, shape_tensors, observed, n_par)
+    _prepare_data(observed, backgrounds, scratch[1])
     out = np.empty(n_par)
     f, n_iter, ok = _profile_quadratic_into(
         tensor, shape_tensors, grid_sizes, grid_values, x, observed, backgrounds, sigma_norm,
@@ -979,6 +1055,7 @@ def profile_quadratic_batch(
         scratch, sig0, shape_grid, filled = _quadratic_buffers(
             tensor, shape_tensors, observed, n_par
         )
+        _prepare_data(observed, backgrounds, scratch[1])
         start = x0.copy()
         first = blk * WARM_BLOCK
         for p in range(first, min(n_points, first + WARM_BLOCK)):

@@ -147,10 +147,14 @@ class CsI2021(PoissonToys, Experiment):
 
     def _args(self):
         p = self.predictor
-        scale = self.kernel_priors()[3]  # 1 + fluctuated α0 centre (toys, ``toydata``)
-        if scale == 1.0:
-            return (p.tensor, p.shape_tensors, p.grid_sizes, p.grid_values)
-        return (scale * p.tensor, scale * p.shape_tensors, p.grid_sizes, p.grid_values)
+        return (p.tensor, p.shape_tensors, p.grid_sizes, p.grid_values)
+
+    def _kernel_x(self, xs: np.ndarray) -> np.ndarray:
+        """Coupling vectors (1, c…) as the kernel takes them. A fluctuated α0 centre a scales
+        the signal by s = 1 + a (``toydata.centred_normalisations``); in the quadratic form
+        x·T·x that is x → √s x, which spares scaling the tables for every toy."""
+        scale = self.kernel_priors()[3]
+        return xs if scale == 1.0 else xs * np.sqrt(scale)
 
     def _rest(self):
         backgrounds, sigma_norm, shape_center, _ = self.kernel_priors()
@@ -166,7 +170,7 @@ class CsI2021(PoissonToys, Experiment):
     def profile(self, values=None) -> tuple[float, np.ndarray, bool]:
         """(χ²_min, [α0, α1, α2, α3…, R/R₀, α6, α7], converged) at one coupling point; with
         ``ac_measurement`` α3 is one β_i per PE bin."""
-        x = self.predictor.x_vector(values)
+        x = self._kernel_x(self.predictor.x_vector(values))
         chi2, params, _, ok = profile_quadratic(*self._args(), x, *self._rest())
         return float(chi2), self.physical_params(params), bool(ok)
 
@@ -189,7 +193,7 @@ class CsI2021(PoissonToys, Experiment):
         points = self._points(points)
         xs = np.ones((points.shape[0], points.shape[1] + 1))
         xs[:, 1:] = points
-        return profile_quadratic_batch(*self._args(), xs, *self._rest())[0]
+        return profile_quadratic_batch(*self._args(), self._kernel_x(xs), *self._rest())[0]
 
     def _components(self, params: np.ndarray, values) -> dict[str, np.ndarray]:
         """Fitted CEvNS, BRN, NIN, SSB and observed counts on the (PE, time) grid."""

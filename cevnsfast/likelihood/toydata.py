@@ -134,9 +134,18 @@ class PoissonToys:
     centres: np.ndarray | None = None
 
     def kernel_priors(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-        """(backgrounds, σ of the normalisations, shape centres, signal scale) for the kernel."""
+        """(backgrounds, σ of the normalisations, shape centres, signal scale) for the kernel
+        (kept until ``centres`` is replaced: a toy's χ² calls read them at every call)."""
         if self.centres is None:
             return self.backgrounds, self.sigma_norm, self.shape_center, 1.0
+        cached = self.__dict__.get("_kernel_priors")
+        if cached is not None and cached[0] is self.centres:
+            return cached[1]
+        priors = self._centred_priors()
+        self._kernel_priors = (self.centres, priors)
+        return priors
+
+    def _centred_priors(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
         n_norm = self.sigma_norm.size
         scale, sigma = centred_normalisations(self.centres[:n_norm], self.sigma_norm)
         shape_measured = np.isfinite(self.sigma_shape) & (self.sigma_shape > 0)
