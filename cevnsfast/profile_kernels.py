@@ -190,13 +190,13 @@ def interpolate_shape(grid: np.ndarray, xg: np.ndarray, theta: float) -> np.ndar
 _FM = {"reassoc", "contract"}
 
 # Rows of the per-bin work array (``_n_work_rows`` × n_bins). Fixed rows: N, 2(1 − n/N),
-# 2n/N², two temporaries, 1/sig0 (0 where sig0 ≤ 0), [sig0 > 0] and ln n (0 where n = 0); then
+# 2n/N², two temporaries, 1/sig0 (0 where sig0 ≤ 0), [sig0 > 0], ln n (0 where n = 0) and 1; then
 # six blocks of K rows (one per shape nuisance k): I_k, I'_k (masked to 0 where I_k ≤ 0 once
 # ∂S is formed), I''_k, r_k = max(I_k, 0)/sig0, ∂²S/∂θ_k², Π_{j≠k} r_j; last the 1 + M + K
 # rows ∂N_th/∂p_i up to the factor (1 + α0) of the shape rows: S, B_1…B_M, ∂S/∂θ_k.
 # Every loop indexes this one 2D array: row views would cost a reference-count update each.
-_N, _R, _C, _T, _U, _INV0, _POS, _LOGN = 0, 1, 2, 3, 4, 5, 6, 7
-_BASE = 8
+_N, _R, _C, _T, _U, _INV0, _POS, _LOGN, _ONES = 0, 1, 2, 3, 4, 5, 6, 7, 8
+_BASE = 9
 
 
 @nb.njit(cache=True, nogil=True)
@@ -206,14 +206,15 @@ def _n_work_rows(n_shape: int, n_bkg: int) -> int:
 
 @nb.njit(cache=True, nogil=True, fastmath=_FM)
 def _prepare_data(observed: np.ndarray, backgrounds: np.ndarray, work: np.ndarray) -> None:
-    """Per-data constants of ``_poisson_core``: ln n (0 where n = 0) and the background rows
-    of ∂N_th/∂α_m, once per data set."""
+    """Per-data constants of ``_poisson_core``: ln n (0 where n = 0), a row of ones and the
+    background rows of ∂N_th/∂α_m, once per data set."""
     n_bins = observed.shape[0]
     n_bkg = backgrounds.shape[0]
     dn = _BASE + 6 * ((work.shape[0] - _BASE - 1 - n_bkg) // 7)  # see _n_work_rows
     for b in range(n_bins):
         n = observed[b]
         work[_LOGN, b] = np.log(n) if n > 0.0 else 0.0
+        work[_ONES, b] = 1.0
     for m in range(n_bkg):
         for b in range(n_bins):
             work[dn + 1 + m, b] = backgrounds[m, b]
@@ -277,8 +278,11 @@ def _interpolate_rows(
 
 
 @nb.njit(cache=True, nogil=True, fastmath=_FM)
-def _dots_into(work: np.ndarray, t: int, dn: int, first: int, n_par: int, out: np.ndarray) -> None:
-    """out[j] = Σ_b work[t, b] work[dn + j, b] for j = first…n_par−1, four rows per pass."""
+def _dots_into(
+    work: np.ndarray, wt: int, t: int, dn: int, first: int, n_par: int, out: np.ndarray
+) -> None:
+    """out[j] = Σ_b work[wt, b] work[t, b] work[dn + j, b] for j = first…n_par−1, four rows
+    per pass."""
     last = dn + n_par - 1  # rows past the end repeat the last one; their sums are dropped
     for j0 in range(first, n_par, 4):
         r0 = dn + j0
@@ -287,7 +291,7 @@ def _dots_into(work: np.ndarray, t: int, dn: int, first: int, n_par: int, out: n
         r3 = min(r0 + 3, last)
         s0 = s1 = s2 = s3 = 0.0
         for b in range(work.shape[1]):
-            tb = work[t, b]
+            tb = work[wt, b] * work[t, b]
             s0 += tb * work[r0, b]
             s1 += tb * work[r1, b]
             s2 += tb * work[r2, b]
@@ -299,6 +303,21 @@ def _dots_into(work: np.ndarray, t: int, dn: int, first: int, n_par: int, out: n
             out[j0 + 2] = s2
         if j0 + 3 < n_par:
             out[j0 + 3] = s3
+
+
+@nb.njit(cache=True, nogil=True)
+def _other_rows(k: int, m: int, n_shape: int, r_base: int) -> tuple[int, int]:
+    """Work rows of r_j for the j ∉ {k, m} (at most two when K ≤ 3), padded with the row of
+    ones: Π_{j≠k} r_j and Π_{j≠k,m} r_j then take one pass over the bins."""
+    a = _ONES
+    c = _ONES
+    for j in range(n_shape):
+        if j != k and j != m:
+            if a == _ONES:
+                a = r_base + j
+            else:
+                c = r_base + j
+    return a, c
 
 
 @nb.njit(cache=True, nogil=True)
@@ -390,12 +409,17 @@ def _poisson_core(
     if order >= 1:
         for k in range(n_shape):
             pk = p_base + k
-            for b in range(n_bins):
-                work[pk, b] = work[_POS, b]
-            for j in range(n_shape):
-                if j != k:
-                    for b in range(n_bins):
-                        work[pk, b] *= work[r_base + j, b]
+            if n_shape <= 3:
+                ra, rc = _other_rows(k, -1, n_shape, r_base)
+                for b in range(n_bins):
+                    work[pk, b] = work[_POS, b] * work[ra, b] * work[rc, b]
+            else:
+                for b in range(n_bins):
+                    work[pk, b] = work[_POS, b]
+                for j in range(n_shape):
+                    if j != k:
+                        for b in range(n_bins):
+                            work[pk, b] *= work[r_base + j, b]
             for b in range(n_bins):
                 on = 1.0 if work[i_base + k, b] > 0.0 else 0.0
                 off0 = 1.0 - work[_POS, b]
@@ -431,14 +455,12 @@ def _poisson_core(
             work[_C, b] = live * 2.0 * q / nth
     chi2 *= 2.0
     if order >= 1:
-        _dots_into(work, _R, dn, 0, n_par, grad)
+        _dots_into(work, _ONES, _R, dn, 0, n_par, grad)
         for i in range(1 + n_bkg, n_par):
             grad[i] *= a0p1
     if order >= 2:
         for i in range(n_par):
-            for b in range(n_bins):
-                work[_T, b] = work[_C, b] * work[dn + i, b]
-            _dots_into(work, _T, dn, i, n_par, hess[i])
+            _dots_into(work, _C, dn + i, dn, i, n_par, hess[i])
             si = a0p1 if i > n_bkg else 1.0
             for j in range(i, n_par):
                 hess[i, j] *= si * (a0p1 if j > n_bkg else 1.0)
@@ -452,6 +474,16 @@ def _poisson_core(
             hess[0, ik] += acc1
             hess[ik, ik] += a0p1 * acc2
             for m in range(k + 1, n_shape):  # ∂²S/∂θ_k∂θ_m = I'_k I'_m Π_{j≠k,m} r_j / sig0
+                if n_shape <= 3:
+                    ra, _ = _other_rows(k, m, n_shape, r_base)
+                    acc = 0.0
+                    for b in range(n_bins):
+                        acc += (
+                            work[_R, b] * work[_INV0, b] * work[d1_base + k, b]
+                            * work[d1_base + m, b] * work[ra, b]
+                        )  # fmt: skip
+                    hess[ik, 1 + n_bkg + m] += a0p1 * acc
+                    continue
                 for b in range(n_bins):
                     work[_U, b] = work[_R, b] * work[_INV0, b] * work[d1_base + k, b]
                 for j in range(n_shape):
@@ -773,22 +805,58 @@ def _newton(
     return f, n_iter, converged, suspect
 
 
+@nb.njit(cache=True, nogil=True, fastmath=_FM)
+def _counting_alpha0(
+    observed: np.ndarray, sig0: np.ndarray, backgrounds: np.ndarray, sigma: float, alpha0: float
+) -> float:
+    """Start value of the signal normalisation α0 from the total counts: one Gauss–Newton
+    step from α0 = 0 on the total-count Poisson χ² with its expected curvature and the pull,
+        χ²(α0) ≈ (n − N₀ − α0 S)²/N₀ + (α0/σ)²  →  α0 = S (n − N₀)/(S² + N₀/σ²),
+    with n, S and N₀ = S + Σ_m B_m the totals over bins (kept ≥ −0.9, inside the α0 ≥ −1
+    bound). Far from the SM the signal is several times the data's and a Newton step from
+    α0 = 0, where N ≫ n and the per-bin curvature n/N² is small, overshoots towards α0 = −1;
+    this start saves those steps. σ = 0 (fixed) or no signal: ``alpha0`` unchanged."""
+    if sigma == 0.0:
+        return alpha0
+    n_tot = 0.0
+    s_tot = 0.0
+    b_tot = 0.0
+    for b in range(observed.shape[0]):
+        n_tot += observed[b]
+        s_tot += sig0[b]
+    for m in range(backgrounds.shape[0]):
+        for b in range(observed.shape[0]):
+            b_tot += backgrounds[m, b]
+    n0 = s_tot + b_tot
+    if not (s_tot > 0.0 and n0 > 0.0):
+        return alpha0
+    inv_var = 1.0 / (sigma * sigma) if np.isfinite(sigma) else 0.0
+    return max(s_tot * (n_tot - n0) / (s_tot * s_tot + n0 * inv_var), -0.9)
+
+
 @nb.njit(cache=True, nogil=True)
 def _profile(
     observed, sig0, shape_grid, grid_values, backgrounds, sigma_norm, sigma_shape,
     shape_center, start, nominal, max_iter, tol, scratch, shape_tensors, xq, filled, out,
 ):  # fmt: skip
-    """Robust profile: a Newton run from ``start``; only when its minimum is suspect (see
-    ``profile_poisson``) more runs from ``nominal`` and from each shape nuisance at either end
-    of its grid. Writes the best point to ``out``; returns (χ²_min, n_iter, ok)."""
+    """Robust profile: a Newton run from ``start`` (from ``nominal`` with α0 at its counting
+    estimate, ``_counting_alpha0``); only when its minimum is suspect (see ``profile_poisson``)
+    more runs from ``nominal`` and from each shape nuisance at either end of its grid. Writes
+    the best point to ``out``; returns (χ²_min, n_iter, ok)."""
     vecs = scratch[2]
     x = vecs[0]
     best_x = vecs[5]
     n_norm = 1 + backgrounds.shape[0]
     n_par = out.shape[0]
+    cold = True
+    for i in range(n_par):
+        best_x[i] = start[i]
+        cold = cold and start[i] == nominal[i]
+    if cold:
+        best_x[0] = _counting_alpha0(observed, sig0, backgrounds, sigma_norm[0], nominal[0])
     f, n_iter, conv, suspect = _newton(
         observed, sig0, shape_grid, grid_values, backgrounds, sigma_norm, sigma_shape,
-        shape_center, start, max_iter, tol, scratch, shape_tensors, xq, filled,
+        shape_center, best_x, max_iter, tol, scratch, shape_tensors, xq, filled,
     )  # fmt: skip
     for i in range(n_par):
         out[i] = x[i]

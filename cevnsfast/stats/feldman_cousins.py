@@ -278,7 +278,11 @@ def _task(index, spec_dict: dict, store_path: str, numba_threads: int | None) ->
     """Dask task: one chunk of toys into the store (data, then its completion marker)."""
     if numba_threads:
         import numba
+        from numba.core import config
 
+        # the Nanny sets NUMBA_NUM_THREADS after numba was imported: read it before the
+        # thread pool starts, or numba refuses the change at the worker's next compile
+        config.reload_config()
         numba.set_num_threads(min(int(numba_threads), numba.config.NUMBA_NUM_THREADS))
     key = json.dumps(spec_dict, sort_keys=True)
     spec = BeltSpec.from_dict(spec_dict)
