@@ -839,21 +839,24 @@ def _profile(
     observed, sig0, shape_grid, grid_values, backgrounds, sigma_norm, sigma_shape,
     shape_center, start, nominal, max_iter, tol, scratch, shape_tensors, xq, filled, out,
 ):  # fmt: skip
-    """Robust profile: a Newton run from ``start`` (from ``nominal`` with α0 at its counting
-    estimate, ``_counting_alpha0``); only when its minimum is suspect (see ``profile_poisson``)
-    more runs from ``nominal`` and from each shape nuisance at either end of its grid. Writes
-    the best point to ``out``; returns (χ²_min, n_iter, ok)."""
+    """Robust profile: a Newton run from ``start``; only when its minimum is suspect (see
+    ``profile_poisson``) more runs from ``nominal`` and from each shape nuisance at either end
+    of its grid. Runs from ``nominal`` start α0 at its counting estimate
+    (``_counting_alpha0``); the restart from ``nominal`` itself is skipped when ``start`` was
+    ``nominal`` (it would repeat the first run). Writes the best point to ``out``; returns
+    (χ²_min, n_iter, ok)."""
     vecs = scratch[2]
     x = vecs[0]
     best_x = vecs[5]
     n_norm = 1 + backgrounds.shape[0]
     n_par = out.shape[0]
+    alpha0 = _counting_alpha0(observed, sig0, backgrounds, sigma_norm[0], nominal[0])
     cold = True
     for i in range(n_par):
         best_x[i] = start[i]
         cold = cold and start[i] == nominal[i]
     if cold:
-        best_x[0] = _counting_alpha0(observed, sig0, backgrounds, sigma_norm[0], nominal[0])
+        best_x[0] = alpha0
     f, n_iter, conv, suspect = _newton(
         observed, sig0, shape_grid, grid_values, backgrounds, sigma_norm, sigma_shape,
         shape_center, best_x, max_iter, tol, scratch, shape_tensors, xq, filled,
@@ -865,8 +868,11 @@ def _profile(
     best_f, best_conv, best_suspect = f, conv, suspect
     n_shape = shape_grid.shape[0]
     for r in range(1 + 2 * n_shape):
+        if r == 0 and cold:
+            continue
         for i in range(n_par):
             best_x[i] = nominal[i]
+        best_x[0] = alpha0
         if r > 0:
             k = (r - 1) // 2
             if sigma_shape[k] == 0.0:
