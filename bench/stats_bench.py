@@ -11,6 +11,11 @@
   of toys × grid nodes and extrapolated to the same number of fits (labelled); the ratio is
   iminuit time / ours per profiled fit.
 
+* ``fc_csi2021_cpu_breakdown_ms`` — where a toy's CPU time goes (one thread, middle grid node):
+  toy generation (conditional fit, draws), the profiled fits at the coarse nodes, the fits near
+  each toy's minimum with the grid-minimum search; and the remainder of the band time per toy
+  and core (Dask, Zarr writes, other users of the machine).
+
 The figure (Δχ², critical value with its MC error, Wilks line) is written to ``--out``.
 """
 
@@ -66,7 +71,16 @@ def bench_fc(quick: bool, out_dir: Path) -> dict[str, dict]:
     cpu = time.process_time()
     toy_delta_chi2(exp, points, (POINTS,), 40, 50, rng_for(2, 40), 4)
     cpu_per_toy = (time.process_time() - cpu) / 50
+    parts = _cpu_breakdown(exp, points, 50)
     return {
+        "fc_csi2021_cpu_breakdown_ms": {
+            "value": sum(parts.values()),
+            "unit": "CPU ms per toy at the middle grid node, one thread: "
+            + ", ".join(f"{k} {v:.3f}" for k, v in parts.items())
+            + f"; Dask, Zarr and load: {seconds * scale * 2 / 81 - cpu_per_toy * 1e3:.3f} ms "
+            "per toy-core (2 x band time / 81000 - CPU per toy)",
+            "baseline_ratio": None,
+        },
         "fc_csi2021_cpu_per_toy_ms": {
             "value": cpu_per_toy * 1e3,
             "unit": "CPU ms per toy (81-node grid, stride 4, one thread); x 81000 toys / 2 "
@@ -83,6 +97,32 @@ def bench_fc(quick: bool, out_dir: Path) -> dict[str, dict]:
             "unit": "us per toy fit with iminuit (subset, extrapolated); ratio iminuit/ours",
             "baseline_ratio": iminuit_per_fit / ours_per_fit,
         },
+    }
+
+
+def _cpu_breakdown(exp, points: np.ndarray, n_toys: int) -> dict[str, float]:
+    """CPU ms per toy of the parts of ``toy_delta_chi2`` at the middle node: the conditional
+    fit and the draws, the profiled fits at the coarse nodes (every 4th) and at the nodes
+    around each toy's minimum, and the rest (grid-minimum search, Python)."""
+    from cevnsfast.stats.toys import draw_toys, rng_for, toy_chi2
+
+    clock = time.process_time
+    start = clock()
+    toys = draw_toys(exp.toy_source(points[40]), n_toys, rng_for(3, 40))
+    draw = clock() - start
+    coarse_nodes = points[::4]
+    start = clock()
+    for t in range(n_toys):
+        exp.with_data(toys.measurements(t)).chi2_batch(coarse_nodes)
+    coarse = clock() - start
+    start = clock()
+    toy_chi2(exp, toys, points, (POINTS,), required=[40], stride=4)
+    search = clock() - start
+    ms = 1e3 / n_toys
+    return {
+        "toy generation": draw * ms,
+        "coarse fits": coarse * ms,
+        "fits near the minima and grid-minimum search": max(search - coarse, 0.0) * ms,
     }
 
 
