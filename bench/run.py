@@ -31,37 +31,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-
-def samples(func, repeats: int, inner: int, clock=time.perf_counter) -> np.ndarray:
-    """Time per call (s; wall clock unless ``clock`` is another, e.g. ``time.thread_time``)
-    of each of ``repeats`` batches of ``inner`` calls."""
-    out = np.empty(repeats)
-    for r in range(repeats):
-        start = clock()
-        for _ in range(inner):
-            func()
-        out[r] = (clock() - start) / inner
-    return out
-
-
-def figure(
-    ours: np.ndarray, scale: float, unit: str, baselines: dict[str, np.ndarray] | None = None
-) -> dict:
-    """Median and (min, max) of ``ours`` × scale; ratios median(baseline)/median(ours), the
-    first baseline being the headline ``baseline_ratio``."""
-    ours = np.asarray(ours, dtype=float)
-    med = float(np.median(ours))
-    ratios = {k: float(np.median(v)) / med for k, v in (baselines or {}).items()}
-    first = next(iter(ratios), None)
-    return {
-        "value": med * scale,
-        "spread": [float(ours.min()) * scale, float(ours.max()) * scale],
-        "repeats": int(ours.size),
-        "unit": unit,
-        "baseline": first,
-        "baseline_ratio": ratios[first] if first else None,
-        "baseline_ratios": ratios,
-    }
+from timing import figure, samples  # noqa: E402
 
 
 def bench_rates(quick: bool, tables: Path) -> dict[str, dict]:
