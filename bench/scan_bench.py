@@ -270,5 +270,6 @@ if __name__ == "__main__":
     parser.add_argument("--quick", action="store_true", help="smaller grids, extrapolated 4D")
     cli = parser.parse_args()
     for name, r in run(cli.quick).items():
-        ratio = f"  (ours/baseline = {r['baseline_ratio']:.3g})" if r["baseline_ratio"] else ""
+        ratio = r["baseline_ratio"]
+        ratio = f"  ({ratio:.3g}x faster than {r.get('baseline') or 'baseline'})" if ratio else ""
         print(f"{name:34} {r['value']:12.4g} {r['unit']}{ratio}")
