@@ -31,10 +31,10 @@ from cevnsfast.scan.store import ScanStore
 _SCANNERS: dict[str, GridScan] = {}  # per worker process: spec JSON → scanner
 _STORE: dict[str, ScanStore] = {}  # per worker process: the store of the current run
 
-# Dask settings of our local clusters. Defaults sample every worker's stack every 10 ms (the
-# statistical profiler), check event-loop blockage every 20 ms and poll system metrics every
-# 0.5 s: measured here at 13 % of a core with 2 idle workers (3.5 % with these settings),
-# taken from the scan on a machine with as many cores as workers.
+# Dask settings of our local clusters. The defaults sample every worker's stack every 10 ms
+# (statistical profiler), check event-loop blockage every 20 ms and poll system metrics every
+# 0.5 s: 13 % of a core with 2 idle workers on this 2-core machine (3.5 % with these
+# settings), CPU a machine with as many cores as workers takes from the scan itself.
 QUIET_CLUSTER = {
     "distributed.worker.profile.enabled": False,
     "distributed.admin.tick.interval": "1s",
