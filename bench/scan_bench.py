@@ -207,6 +207,9 @@ def bench_dask(quick: bool, tables: Path, tmp: Path) -> dict[str, dict]:
     load = [load_before, os.getloadavg()[0]]
     wall = {s: np.array([r["s"] for r in rs]) for s, rs in runs.items()}
     cpu = {s: float(np.median([r["cpu"] for r in rs])) for s, rs in runs.items()}
+    # cores the run got: CPU seconds of this process tree over wall seconds (below the worker
+    # or thread count when other users held the cores)
+    cores = {s: float(np.median([r["cpu"] / r["s"] for r in rs])) for s, rs in runs.items()}
     grid = f"csi2021 {n}x{n}, chunks of {spec.chunks[0]} rows"
     out: dict[str, dict] = {}
     for key, run_setup, label in (
@@ -230,6 +233,7 @@ def bench_dask(quick: bool, tables: Path, tmp: Path) -> dict[str, dict]:
             f"{load[0]:.2f} before, {load[1]:.2f} after)",
             "load_1min": load,
             "cpu_s": {"1": cpu[(kind, 1)], "2": cpu[(kind, 2)]},
+            "cores_used": {"1": cores[(kind, 1)], "2": cores[(kind, 2)]},
             "results_equal": True,
             "baseline_ratio": None,
         }
