@@ -12,9 +12,14 @@ measured. Baselines:
   sensible set-up), and with its defaults (numerical gradient, strategy 1).
 
 Speeds are compared both for what a user calls (``RatePredictor.counts(dict)``,
-``experiment.chi2(point)``) and for the bare numba kernel. Nothing here asserts a speed; the
-figures go into notes and the README. The machine may be shared: figures are medians, and
-``load_average`` records the 1-minute load before and after the run.
+``experiment.chi2(point)``) and for the bare numba kernel. Scaling figures
+(``scan_dask_scaling_2_vs_1``, ``scan_local_scaling_2_vs_1_threads``) compare wall times of
+the same scan with equal results, on warmed-up clusters (start-up reported apart), with the
+load during their own runs (``scan_bench.bench_dask``). A figure without ``spread`` is a single
+measurement or a median its benchmark reports alone (``profile_bench``, ``models_bench``,
+``stats_bench``). Nothing here asserts a speed; the figures go into notes and the README.
+The machine may be shared: figures are medians, and ``load_average`` records the 1-minute
+load before and after the run.
 """
 
 import argparse
@@ -31,37 +36,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-
-def samples(func, repeats: int, inner: int, clock=time.perf_counter) -> np.ndarray:
-    """Time per call (s; wall clock unless ``clock`` is another, e.g. ``time.thread_time``)
-    of each of ``repeats`` batches of ``inner`` calls."""
-    out = np.empty(repeats)
-    for r in range(repeats):
-        start = clock()
-        for _ in range(inner):
-            func()
-        out[r] = (clock() - start) / inner
-    return out
-
-
-def figure(
-    ours: np.ndarray, scale: float, unit: str, baselines: dict[str, np.ndarray] | None = None
-) -> dict:
-    """Median and (min, max) of ``ours`` × scale; ratios median(baseline)/median(ours), the
-    first baseline being the headline ``baseline_ratio``."""
-    ours = np.asarray(ours, dtype=float)
-    med = float(np.median(ours))
-    ratios = {k: float(np.median(v)) / med for k, v in (baselines or {}).items()}
-    first = next(iter(ratios), None)
-    return {
-        "value": med * scale,
-        "spread": [float(ours.min()) * scale, float(ours.max()) * scale],
-        "repeats": int(ours.size),
-        "unit": unit,
-        "baseline": first,
-        "baseline_ratio": ratios[first] if first else None,
-        "baseline_ratios": ratios,
-    }
+from timing import figure, samples  # noqa: E402
 
 
 def bench_rates(quick: bool, tables: Path) -> dict[str, dict]:
@@ -347,7 +322,7 @@ def main() -> None:
         return
     for name, r in results.items():
         ratio = r.get("baseline_ratio")
-        ratio = f"  ({r['baseline']}/ours = {ratio:.3g})" if ratio else ""
+        ratio = f"  ({ratio:.3g}x faster than {r.get('baseline') or 'baseline'})" if ratio else ""
         spread = r.get("spread")
         spread = f" [{spread[0]:.4g}, {spread[1]:.4g}]" if spread else ""
         print(f"{name:34} {r['value']:12.4g}{spread} {r['unit']}{ratio}")

@@ -1,5 +1,7 @@
 """The same scan on a Dask LocalCluster (worker processes) gives the local run's store."""
 
+import json
+
 import numpy as np
 import pytest
 import xarray as xr
@@ -74,3 +76,34 @@ def test_local_interruption_resumed_on_dask(client, local_store, tables_dir, tmp
     xr.testing.assert_identical(ds, open_scan(local_store))
     _, attrs = _raw(path)
     assert attrs == _raw(local_store)[1]
+
+
+def test_worker_setup_once_per_worker(client, tables_dir, tmp_path):
+    """The scan's worker plugin builds the experiment on every worker before any task, and
+    a second scan of the same spec re-uses plugin and experiment (registration is idempotent:
+    the set-up does not run again)."""
+    from cevnsfast.scan import distributed
+
+    def state(dask_worker):
+        plugins = {k: id(p) for k, p in dask_worker.plugins.items() if k.startswith("cevnsfast")}
+        return {k: id(s) for k, s in distributed._SCANNERS.items()}, plugins
+
+    run_scan_dask(SPEC, tmp_path / "a.zarr", client=client, progress=False, tables_dir=tables_dir)
+    first = client.run(state)
+    run_scan_dask(SPEC, tmp_path / "b.zarr", client=client, progress=False, tables_dir=tables_dir)
+    assert client.run(state) == first  # the same objects: nothing rebuilt or set up again
+    for scanners, plugins in first.values():
+        assert SPEC.as_dict() in [json.loads(key)[0] for key in scanners]
+        assert plugins
+
+
+def test_store_recreated_at_same_path(client, local_store, tables_dir, tmp_path):
+    """Workers keep the run's store open; a store re-created at the same path by a scan of
+    another shape must not be written through the old handle."""
+    path = tmp_path / "scan.zarr"
+    other = ScanSpec("nai+cryocsi", ("eps_ee_uV=-0.4:0.6:7", "eps_ee_dV=-0.5:0.5:4"), chunks=(2, 4))
+    run_scan_dask(other, path, client=client, progress=False, tables_dir=tables_dir)
+    ds = run_scan_dask(
+        SPEC, path, client=client, overwrite=True, progress=False, tables_dir=tables_dir
+    )
+    xr.testing.assert_identical(ds, open_scan(local_store))
