@@ -225,19 +225,21 @@ def _bench_lar(tables: Path, repeats: int) -> dict[str, dict]:
     return out
 
 
-def _child_peak(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """(wall seconds, peak RSS in MB of the largest process) of ``cmd`` run in a fresh child
-    (``getrusage(RUSAGE_CHILDREN)`` read in a wrapper process that runs only ``cmd``)."""
+def _child_peak(cmd: list[str], env: dict[str, str]) -> tuple[float, float, float]:
+    """(wall seconds, peak RSS in MB of the largest process, CPU seconds user + system of all
+    its processes) of ``cmd`` run in a fresh child (``getrusage(RUSAGE_CHILDREN)`` read in a
+    wrapper process that runs only ``cmd``)."""
     wrapper = (
         "import resource, subprocess, sys, time; t = time.perf_counter(); "
         "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); "
-        "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+        "r = resource.getrusage(resource.RUSAGE_CHILDREN); "
+        "print(time.perf_counter() - t, r.ru_maxrss, r.ru_utime + r.ru_stime)"
     )
     done = subprocess.run(
         [sys.executable, "-c", wrapper, *cmd], env=env, check=True, capture_output=True, text=True
     )
-    seconds, max_rss_kb = done.stdout.split()
-    return float(seconds), float(max_rss_kb) / 1024.0
+    seconds, max_rss_kb, cpu_s = done.stdout.split()
+    return float(seconds), float(max_rss_kb) / 1024.0, float(cpu_s)
 
 
 def bench_reproduce() -> dict[str, dict]:
@@ -250,10 +252,17 @@ def bench_reproduce() -> dict[str, dict]:
         env = dict(os.environ, **{TABLES_DIR_ENV: str(Path(tmp) / "tables")})
         for label in ("empty_tables", "built_tables"):
             cmd = [sys.executable, "-m", "cevnsfast", "reproduce", "--out", str(Path(tmp) / label)]
-            seconds, peak_mb = _child_peak(cmd, env)
+            load = os.getloadavg()[0]
+            seconds, peak_mb, cpu_s = _child_peak(cmd, env)
             out[f"reproduce_{label}_s"] = {
                 "value": seconds,
-                "unit": f"s (end to end, child process, {os.cpu_count()} cores)",
+                "unit": f"s (end to end, child process, {os.cpu_count()} cores, "
+                f"1-min load average {load:.1f} at start)",
+                "baseline_ratio": None,
+            }
+            out[f"reproduce_{label}_cpu_s"] = {
+                "value": cpu_s,
+                "unit": "s (user + system CPU of reproduce and its worker process)",
                 "baseline_ratio": None,
             }
             out[f"reproduce_{label}_peak_rss_mb"] = {

@@ -1,8 +1,11 @@
 """``cevnsfast reproduce``: every result of the project into one folder with an index."""
 
 import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 
+import numba
 from tqdm import tqdm
 
 from cevnsfast.paths import DATA_DIR_ENV, data_dir
@@ -15,11 +18,8 @@ def csi_data_available() -> bool:
 
 def reproduce(out_dir: Path, progress: bool = True) -> list[Artifact]:
     """Build missing tables, then write figures, tables and ``index.md`` into ``out_dir``."""
-    from cevnsfast import paper
     from cevnsfast.build_tables import enable_builds
     from cevnsfast.build_tables.build import build_all
-    from cevnsfast.figures.regions import paper_region_figures
-    from cevnsfast.scenario_summary import scenario_summary
 
     start = time.perf_counter()
     out_dir = Path(out_dir)
@@ -41,6 +41,42 @@ def reproduce(out_dir: Path, progress: bool = True) -> list[Artifact]:
         )
     enable_builds()  # the model tables of the scenario summary are built as it needs them
     build_all(["nai", "cryocsi", *(["csi2021"] if include_csi else [])], progress=progress)
+    # the talk's scenarios (second section) share nothing with the paper's results or the
+    # Feldman–Cousins section (third): they run in a second process (building their model
+    # tables there) while this one does the rest
+    from cevnsfast.stats.report import fc_section
+
+    threads = numba.get_num_threads()
+    numba.set_num_threads(max(1, threads // 2))  # two processes share the cores
+    try:
+        with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
+            scenarios = pool.submit(_scenario_section, out_dir, include_csi, threads)
+            artifacts += _paper_sections(out_dir, include_csi, progress)
+            fc = fc_section(out_dir, include_csi)
+            artifacts += scenarios.result() + fc
+    finally:
+        numba.set_num_threads(threads)
+    write_index(out_dir, artifacts, time.perf_counter() - start)
+    return artifacts
+
+
+def _scenario_section(out_dir: Path, include_csi: bool, threads: int) -> list[Artifact]:
+    """The talk's scenarios on the real data (CsI, LAr, CsI+LAr), in a worker process with
+    half of the parent's numba threads."""
+    from cevnsfast.build_tables import enable_builds
+    from cevnsfast.scenario_summary import scenario_summary
+
+    numba.set_num_threads(max(1, threads - threads // 2))
+    enable_builds()
+    return scenario_summary(out_dir, include_data=include_csi, progress=False)
+
+
+def _paper_sections(out_dir: Path, include_csi: bool, progress: bool) -> list[Artifact]:
+    """Figs. 1–9 and Tables 2–4 of arXiv:2402.16953 with the event totals."""
+    from cevnsfast import paper
+    from cevnsfast.figures.regions import paper_region_figures
+
+    artifacts = []
     with tqdm(
         total=1 + paper.n_profile_jobs(),
         desc="reproduce",
@@ -54,13 +90,6 @@ def reproduce(out_dir: Path, progress: bool = True) -> list[Artifact]:
         bar.update(1)
         artifacts += paper.single_coupling_results(out_dir, include_csi, bar)
     artifacts += paper_region_figures(out_dir, include_csi, progress=progress)
-    # second report section: the talk's scenarios on the real data (CsI, LAr, CsI+LAr)
-    artifacts += scenario_summary(out_dir, include_data=include_csi, progress=progress)
-    # third section: Feldman–Cousins against Wilks, and their coverage (cevnsfast.stats)
-    from cevnsfast.stats.report import fc_section
-
-    artifacts += fc_section(out_dir, include_csi)
-    write_index(out_dir, artifacts, time.perf_counter() - start)
     return artifacts
 
 

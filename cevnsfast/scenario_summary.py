@@ -19,6 +19,7 @@ from cevnsfast.likelihood.models import ModelExperiment, model_experiment, scan
 from cevnsfast.likelihood.scenarios import SCENARIOS, ScanParameter, Scenario
 from cevnsfast.nuclei import isotope
 from cevnsfast.rates import RatePredictor
+from cevnsfast.scan.coarse_to_fine import coarse_to_fine
 
 SECTION = "New-physics scenarios of the talk (CsI 2021, LAr 2020)"
 CL90 = {1: 2.706, 2: 4.605}
@@ -98,12 +99,17 @@ def fit_scenario(
     tables_dir: Path | None = None,
     rebuild_stale: bool = True,
     band: bool = True,
+    part_grids: dict | None = None,
 ) -> ScenarioFit:
     """χ² of ``experiments`` on the scenario's summary grid (outer product of its parameter
     grids), with every nuisance profiled at every point, plus (``band``) the scan along a
     mediator's cancellation band (``cancellation_band_scan``); the minimum over both,
     refined by Nelder–Mead, is the best fit. Best fits within half a grid step of a range
-    end are listed in ``on_edge`` (arbitrary edge) or ``at_bound`` (physical bound)."""
+    end are listed in ``on_edge`` (arbitrary edge) or ``at_bound`` (physical bound).
+
+    Planes are evaluated coarse to fine (``scan.coarse_to_fine``: exact where Δχ² < 25, NaN
+    far beyond); ``part_grids`` (a dict shared between calls) keeps each experiment's plane,
+    so a combination with independent nuisances adds its parts' χ² instead of refitting."""
     sc = SCENARIOS[scenario]
     exp = model_experiment(
         experiments, scenario, tables_dir=tables_dir, rebuild_stale=rebuild_stale
@@ -111,14 +117,14 @@ def fit_scenario(
     params = sc.parameters_for(exp.name)
     sizes = list(n_points or sc.n_points)
     grids = [p.grid(n) for p, n in zip(params, sizes, strict=True)]
-    chi2 = scan(exp, grids)
-    at = np.unravel_index(int(np.argmin(chi2)), chi2.shape)
+    chi2 = scan(exp, grids) if len(grids) != 2 else _plane(exp, grids, part_grids)
+    at = np.unravel_index(int(np.nanargmin(chi2)), chi2.shape)
     start = np.array([g[i] for g, i in zip(grids, at, strict=True)])
     best_point, chi2_min = _refine(exp, params, start, float(chi2[at]))
     chi2_sm = exp.chi2(dict(zip(exp.coupling_names, sc.sm, strict=True))) if sc.sm else None
     band_scan = cancellation_band_scan(exp, grids[0], params) if band and _has_band(exp) else None
-    if band_scan is not None and band_scan[2].min() < chi2_min:  # the band holds the minimum
-        i, j = np.unravel_index(int(np.argmin(band_scan[2])), band_scan[2].shape)
+    if band_scan is not None and np.nanmin(band_scan[2]) < chi2_min:  # the band holds the minimum
+        i, j = np.unravel_index(int(np.nanargmin(band_scan[2])), band_scan[2].shape)
         start = np.array([band_scan[0][i], band_scan[1][i, j]])
         best_point, chi2_min = _refine(exp, params, start, float(band_scan[2][i, j]))
     best = dict(zip(exp.coupling_names, map(float, best_point), strict=True))
@@ -140,6 +146,26 @@ def fit_scenario(
         band_scan,
         tuple(experiment_convention(p) for p in exp.parts),
     )
+
+
+def _plane(exp: ModelExperiment, grids: Sequence[np.ndarray], part_grids: dict | None):
+    """χ² on a 2D grid, coarse to fine, as the sum of its parts' planes (each computed once
+    per ``part_grids``). The sum is exact wherever the combination has Δχ² < 25: there each
+    part has Δχ² < 25 too (Δχ²_sum ≥ Δχ²_part, the sum's minimum being at least the sum of
+    the parts' minima), so each part evaluated it."""
+    cache = {} if part_grids is None else part_grids
+    total = None
+    for part in exp.parts:
+        key = (exp.scenario.name, part.name, *(g.tobytes() for g in grids))
+        if key not in cache:
+            alone = ModelExperiment([part], exp.scenario, exp.model)
+
+            def evaluate(index, alone=alone):
+                return alone.chi2_batch(np.stack([grids[0][index[:, 0]], grids[1][index[:, 1]]], 1))
+
+            cache[key] = coarse_to_fine(evaluate, (grids[0].size, grids[1].size))
+        total = cache[key] if total is None else total + cache[key]
+    return total
 
 
 BAND_G_WINDOW = (0.7, 1.45)
@@ -176,7 +202,7 @@ def cancellation_band_scan(exp: ModelExperiment, masses: np.ndarray, params):
     ``BAND_G_WINDOW`` × g_c(m), g_c the coupling of ``cancellation_eps`` at |q| =
     ``BAND_Q_MEV`` (g_c ∝ m for m ≫ q), the window clipped to the g range of ``params``
     (masses whose window lies outside it are dropped). Returns (masses (n,), g (n, k),
-    χ² (n, k)), or None if no mass does."""
+    χ² (n, k), coarse to fine: NaN where Δχ² ≫ 25), or None if no mass does."""
     eps_c = _band_eps(exp)
     m = np.geomspace(masses[0], masses[-1], BAND_POINTS[0])
     # the tables' ε = factor g²/(√2 G_F (m² + μ²)) at the heavy limit, with q → BAND_Q_MEV
@@ -190,8 +216,11 @@ def cancellation_band_scan(exp: ModelExperiment, masses: np.ndarray, params):
         return None
     m, lo, hi = m[inside], lo[inside], hi[inside]
     g = np.geomspace(lo, hi, BAND_POINTS[1], axis=1)  # the window, clipped to the g range
-    points = np.stack([np.repeat(m, g.shape[1]), g.ravel()], axis=1)
-    return m, g, exp.chi2_batch(points).reshape(g.shape)
+
+    def evaluate(index):
+        return exp.chi2_batch(np.stack([m[index[:, 0]], g[index[:, 0], index[:, 1]]], axis=1))
+
+    return m, g, coarse_to_fine(evaluate, g.shape)
 
 
 def _refine(exp: ModelExperiment, params, start: np.ndarray, chi2_start: float):
@@ -358,7 +387,7 @@ def scenario_summary(
     experiments, notes = available_experiments(tables_dir)
     names = list(scenarios or SCENARIOS)
     artifacts = [Artifact(SECTION, "LAr 2020 not included", "note", None, n) for n in notes]
-    rows, fits_by = [], {}
+    rows, fits_by, part_grids = [], {}, {}
     jobs = [(s, e) for s in names for e in experiments if SCENARIOS[s].combine or "+" not in e]
     for scenario, exp_name in tqdm(jobs, desc="scenarios", unit="fit", disable=not progress):
         n = None
@@ -366,7 +395,7 @@ def scenario_summary(
             n = [9 if len(SCENARIOS[scenario].parameters) == 2 else 25] * len(
                 SCENARIOS[scenario].parameters
             )
-        fit = fit_scenario(scenario, exp_name, n, tables_dir, band=not quick)
+        fit = fit_scenario(scenario, exp_name, n, tables_dir, band=not quick, part_grids=part_grids)
         fits_by.setdefault(scenario, []).append(fit)
         rows.append(fit)
     header = [

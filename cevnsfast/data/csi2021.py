@@ -428,6 +428,17 @@ class CsI2021Data:
     """The ``coherent-csi-2021`` directory that was read."""
 
 
+_LOADED: dict[tuple, CsI2021Data] = {}
+"""Releases already binned in this process, by (directory, ``release_hash``, binning and
+background options): the arrays are read-only, so every caller shares one copy."""
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    a = np.array(a)
+    a.flags.writeable = False
+    return a
+
+
 def _release_dir(data_dir: Path | None) -> Path:
     release = Path(data_dir if data_dir is not None else default_data_dir()) / RELEASE_DIRNAME
     if not release.is_dir():
@@ -457,19 +468,45 @@ def load_csi2021(
         raise ValueError(f"ssb_model must be one of {', '.join(SSB_MODELS)}; got {ssb_model!r}")
     release = _release_dir(data_dir)
     verify_release(release, RELEASE_FILES, allow_modified_release)
+    # binned once per process, release content and binning (every experiment reads it)
+    options = (
+        tuple(float(e) for e in pe_edges),
+        tuple(float(e) for e in time_edges_us),
+        float(n_brn),
+        float(n_nin),
+        ssb_model,
+        bool(ssb_timing_efficiency),
+    )
+    key = (str(release.resolve()), release_hash(data_dir), options)
+    if key not in _LOADED:
+        _LOADED[key] = _read_release(release, *options)
+    return _LOADED[key]
+
+
+def _read_release(
+    release: Path,
+    pe_edges: tuple[float, ...],
+    time_edges_us: tuple[float, ...],
+    n_brn: float,
+    n_nin: float,
+    ssb_model: str,
+    ssb_timing_efficiency: bool,
+) -> CsI2021Data:
     templates = background_templates(release, pe_edges, time_edges_us, n_brn=n_brn, n_nin=n_nin)
     ac = ssb_template(release / "dataBeamOnAC.txt", pe_edges, time_edges_us)
     if ssb_model != "raw_ac":
         fractions = ssb_time_fractions(time_edges_us, ssb_timing_efficiency)
     return CsI2021Data(
-        observed=load_binned_events(release / "dataBeamOnC.txt", pe_edges, time_edges_us),
-        ssb=ac if ssb_model == "raw_ac" else ssb_flat_time(ac, fractions),
-        ac=ac,
+        observed=_read_only(
+            load_binned_events(release / "dataBeamOnC.txt", pe_edges, time_edges_us)
+        ),
+        ssb=_read_only(ac if ssb_model == "raw_ac" else ssb_flat_time(ac, fractions)),
+        ac=_read_only(ac),
         ssb_model=ssb_model,
-        brn=templates["brn"],
-        nin=templates["nin"],
-        pe_edges=tuple(float(e) for e in pe_edges),
-        time_edges_us=tuple(float(e) for e in time_edges_us),
+        brn=_read_only(templates["brn"]),
+        nin=_read_only(templates["nin"]),
+        pe_edges=pe_edges,
+        time_edges_us=time_edges_us,
         efficiency=load_efficiency_coefficients(release / "effCoefficients.txt"),
         quenching=load_quenching_coefficients(release / "scintRespCoefficients.txt"),
         source_dir=release,

@@ -580,6 +580,11 @@ def _release_dir(data_dir: Path | None) -> Path:
     return release
 
 
+_LOADED: dict[tuple[str, str], LAr2020Data] = {}
+"""Releases already parsed in this process, by (directory, ``release_hash``): the data are
+read-only, so every caller shares one copy."""
+
+
 def load_lar2020(data_dir: Path | None = None, allow_modified_release: bool = False) -> LAr2020Data:
     """Read and validate ``<data_dir>/coherent-lar-2020/`` (default ``paths.data_dir()``).
 
@@ -594,6 +599,14 @@ def load_lar2020(data_dir: Path | None = None, allow_modified_release: bool = Fa
     for name in RELEASE_FILES:
         _require(release / name)
     verify_release(release, RELEASE_FILES, allow_modified_release)
+    # parsed once per process and release content (every experiment and scenario fit reads it)
+    key = (str(release.resolve()), release_hash(data_dir))
+    if key not in _LOADED:
+        _LOADED[key] = _read_release(release, key[1])
+    return _LOADED[key]
+
+
+def _read_release(release: Path, sha256: str) -> LAr2020Data:
     grid, observed = _load_3d(release / DATA_FILE, integer=True)
     pdfs = {c: _frozen(_load_3d(release / f, grid)[1]) for c, f in PDF_FILES.items()}
     variants = {
@@ -612,7 +625,7 @@ def load_lar2020(data_dir: Path | None = None, allow_modified_release: bool = Fa
         projections_1d={ax: _load_projection(release, ax, grid) for ax in PROJECTION_FILES},
         params=load_parameters(release / PARAMETERS_FILE),
         source_dir=release,
-        release_sha256=release_hash(data_dir),
+        release_sha256=sha256,
     )
 
 

@@ -1,0 +1,5 @@
+"""``python -m cevnsfast``: the command line (``cevnsfast.cli``)."""
+
+from cevnsfast.cli import run
+
+run()
