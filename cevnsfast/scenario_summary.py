@@ -247,12 +247,15 @@ def _refine(exp: ModelExperiment, params, start: np.ndarray, chi2_start: float):
     u0[logs] = np.log(u0[logs])
     step = np.where(logs, 0.05, 0.01 * (hi - lo))
     simplex = np.vstack([u0] + [u0 + np.eye(len(u0))[k] * step[k] for k in range(len(u0))])
-    result = minimize(
-        objective,
-        u0,
-        method="Nelder-Mead",
-        options={"initial_simplex": simplex, "xatol": 1e-6, "fatol": 1e-6, "maxfev": 400},
-    )
+    # Out-of-range vertices are +inf; scipy's convergence test subtracts them (inf − inf), a
+    # harmless NaN comparison that would otherwise print a RuntimeWarning in every reproduce.
+    with np.errstate(invalid="ignore"):
+        result = minimize(
+            objective,
+            u0,
+            method="Nelder-Mead",
+            options={"initial_simplex": simplex, "xatol": 1e-6, "fatol": 1e-6, "maxfev": 400},
+        )
     if result.fun < chi2_start:
         return to_point(result.x), float(result.fun)
     return start, chi2_start
