@@ -16,7 +16,6 @@ copy bundled in ``cevnsfast/data/releases/``). Conventions and [assumed] setting
 All binned arrays have shape ``(n_pe_bins, n_time_bins)`` and bins are left-closed.
 """
 
-import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,13 +23,14 @@ from pathlib import Path
 import numpy as np
 from scipy.special import expit
 
+from cevnsfast.data import read_only
 from cevnsfast.data.errors import (
     DataFormatError,
     DataNotFoundError,
     parse_numeric_row,
     read_release_text,
 )
-from cevnsfast.data.manifest import verify_release
+from cevnsfast.data.manifest import release_sha256, verify_release
 from cevnsfast.paths import data_dir as default_data_dir
 
 RELEASE_DIRNAME = "coherent-csi-2021"
@@ -433,12 +433,6 @@ _LOADED: dict[tuple, CsI2021Data] = {}
 background options): the arrays are read-only, so every caller shares one copy."""
 
 
-def _read_only(a: np.ndarray) -> np.ndarray:
-    a = np.array(a)
-    a.flags.writeable = False
-    return a
-
-
 def _release_dir(data_dir: Path | None) -> Path:
     release = Path(data_dir if data_dir is not None else default_data_dir()) / RELEASE_DIRNAME
     if not release.is_dir():
@@ -497,14 +491,14 @@ def _read_release(
     if ssb_model != "raw_ac":
         fractions = ssb_time_fractions(time_edges_us, ssb_timing_efficiency)
     return CsI2021Data(
-        observed=_read_only(
+        observed=read_only(
             load_binned_events(release / "dataBeamOnC.txt", pe_edges, time_edges_us)
         ),
-        ssb=_read_only(ac if ssb_model == "raw_ac" else ssb_flat_time(ac, fractions)),
-        ac=_read_only(ac),
+        ssb=read_only(ac if ssb_model == "raw_ac" else ssb_flat_time(ac, fractions)),
+        ac=read_only(ac),
         ssb_model=ssb_model,
-        brn=_read_only(templates["brn"]),
-        nin=_read_only(templates["nin"]),
+        brn=read_only(templates["brn"]),
+        nin=read_only(templates["nin"]),
         pe_edges=pe_edges,
         time_edges_us=time_edges_us,
         efficiency=load_efficiency_coefficients(release / "effCoefficients.txt"),
@@ -514,15 +508,7 @@ def _read_release(
 
 
 def release_hash(data_dir: Path | None = None) -> str:
-    """SHA-256 (hex) of the release files in ``<data_dir>/coherent-csi-2021/``, for provenance.
-
-    Hashes, for each of ``RELEASE_FILES`` in name order, the file name, its byte length and its
-    bytes (the framing keeps a rename or a byte moved between files from colliding).
-    """
+    """SHA-256 (hex) of the ``RELEASE_FILES`` in ``<data_dir>/coherent-csi-2021/``, for
+    provenance (framing: ``manifest.release_sha256``)."""
     release = _release_dir(data_dir)
-    h = hashlib.sha256()
-    for name in sorted(RELEASE_FILES):
-        blob = _require(release / name).read_bytes()
-        h.update(f"{name}\0{len(blob)}\0".encode())
-        h.update(blob)
-    return h.hexdigest()
+    return release_sha256({name: _require(release / name) for name in RELEASE_FILES})

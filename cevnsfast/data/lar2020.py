@@ -31,7 +31,6 @@ as the 1D projections (SS subtracted at its best-fit normalisation).
 All 3D arrays have shape ``(n_energy, n_f90, n_time)``.
 """
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,13 +38,14 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from cevnsfast.data import read_only
 from cevnsfast.data.errors import (
     DataFormatError,
     DataNotFoundError,
     parse_numeric_row,
     read_release_text,
 )
-from cevnsfast.data.manifest import verify_release
+from cevnsfast.data.manifest import release_sha256, verify_release
 from cevnsfast.paths import data_dir as default_data_dir
 
 RELEASE_DIRNAME = "coherent-lar-2020"
@@ -158,12 +158,6 @@ def _check_nonnegative(path: Path, lines: list[int], values: np.ndarray, what: s
         raise DataFormatError(path, lines[i], f"negative {what} {values[i]}")
 
 
-def _frozen(a) -> np.ndarray:
-    a = np.array(a)
-    a.flags.writeable = False
-    return a
-
-
 def _key(x: float) -> float:
     return round(float(x), 9)
 
@@ -206,7 +200,7 @@ def _edges_from_centers(path: Path, centers: np.ndarray, axis: str) -> np.ndarra
 def _grid_from_rows(path: Path, rows: np.ndarray) -> Grid:
     centers = [np.unique(np.round(rows[:, k], 9)) for k in range(3)]
     edges = [_edges_from_centers(path, c, ax) for c, ax in zip(centers, _AXIS_INDEX, strict=True)]
-    return Grid(*(_frozen(c) for c in centers), *(_frozen(e) for e in edges))
+    return Grid(*(read_only(c) for c in centers), *(read_only(e) for e in edges))
 
 
 def _load_3d(
@@ -303,16 +297,16 @@ def _load_projection(release: Path, axis: str, grid: Grid) -> Release1DProjectio
     d, s = cols[data_name], cols[syst_name]
     return Release1DProjection(
         axis=axis,
-        centers=_frozen(centers),
-        ss_subtracted_counts=_frozen(d[:, 1]),
-        stat_err_counts=_frozen(d[:, 2]),
-        cevns_fit_counts=_frozen(d[:, 3]),
-        brn_fit_counts=_frozen(d[:, 4]),
-        cevns_plus_brn_fit_counts=_frozen(d[:, 5]),
-        syst_low_counts=_frozen(d[:, 6]),
-        syst_high_counts=_frozen(d[:, 7]),
-        syst_low_ratio=_frozen(s[:, 1]),
-        syst_high_ratio=_frozen(s[:, 2]),
+        centers=read_only(centers),
+        ss_subtracted_counts=read_only(d[:, 1]),
+        stat_err_counts=read_only(d[:, 2]),
+        cevns_fit_counts=read_only(d[:, 3]),
+        brn_fit_counts=read_only(d[:, 4]),
+        cevns_plus_brn_fit_counts=read_only(d[:, 5]),
+        syst_low_counts=read_only(d[:, 6]),
+        syst_high_counts=read_only(d[:, 7]),
+        syst_low_ratio=read_only(s[:, 1]),
+        syst_high_ratio=read_only(s[:, 2]),
     )
 
 
@@ -608,20 +602,20 @@ def load_lar2020(data_dir: Path | None = None, allow_modified_release: bool = Fa
 
 def _read_release(release: Path, sha256: str) -> LAr2020Data:
     grid, observed = _load_3d(release / DATA_FILE, integer=True)
-    pdfs = {c: _frozen(_load_3d(release / f, grid)[1]) for c, f in PDF_FILES.items()}
+    pdfs = {c: read_only(_load_3d(release / f, grid)[1]) for c, f in PDF_FILES.items()}
     variants = {
-        c: {v: _frozen(_load_3d(release / f, grid)[1]) for v, f in files.items()}
+        c: {v: read_only(_load_3d(release / f, grid)[1]) for v, f in files.items()}
         for c, files in VARIANT_FILES.items()
     }
     e_ee, t_nr, eff = load_efficiency(release / EFFICIENCY_FILE)
     return LAr2020Data(
         grid=grid,
-        observed_counts=_frozen(observed.astype(np.int64)),
+        observed_counts=read_only(observed.astype(np.int64)),
         pdfs=pdfs,
         variants=variants,
-        efficiency_e_keVee=_frozen(e_ee),
-        efficiency_t_keVnr=_frozen(t_nr),
-        efficiency_values=_frozen(eff),
+        efficiency_e_keVee=read_only(e_ee),
+        efficiency_t_keVnr=read_only(t_nr),
+        efficiency_values=read_only(eff),
         projections_1d={ax: _load_projection(release, ax, grid) for ax in PROJECTION_FILES},
         params=load_parameters(release / PARAMETERS_FILE),
         source_dir=release,
@@ -632,17 +626,11 @@ def _read_release(release: Path, sha256: str) -> LAr2020Data:
 def release_hash(data_dir: Path | None = None) -> str:
     """SHA-256 (hex) of the release files in ``<data_dir>/coherent-lar-2020/``, for provenance.
 
-    Hashes, for each of ``RELEASE_FILES`` in name order, the file name, its byte length and its
-    bytes (the same framing as the CsI loader). Other files in the directory (e.g. the release's
-    companion PDF or example code, if downloaded) do not enter the hash.
+    Only ``RELEASE_FILES`` enter it (framing: ``manifest.release_sha256``); other files in the
+    directory (e.g. the release's companion PDF or example code, if downloaded) do not.
     """
     release = _release_dir(data_dir)
-    h = hashlib.sha256()
-    for name in sorted(RELEASE_FILES):
-        blob = _require(release / name).read_bytes()
-        h.update(f"{name}\0{len(blob)}\0".encode())
-        h.update(blob)
-    return h.hexdigest()
+    return release_sha256({name: _require(release / name) for name in RELEASE_FILES})
 
 
 # --- the analysis projection -----------------------------------------------------------------
@@ -784,7 +772,7 @@ def analysis_projection(
     full = projection == "energy_f90_time"
 
     def proj(a: np.ndarray) -> np.ndarray:
-        return _frozen(a if full else a.sum(axis=1))
+        return read_only(a if full else a.sum(axis=1))
 
     predicted = data.params.predicted
     factor = {c: predicted[c].counts / data.pdfs[c].sum() for c in COMPONENTS}
@@ -811,6 +799,6 @@ def analysis_projection(
         },
         cevns_release_counts=proj(data.pdfs["cevns"] * factor["cevns"]),
         cevns_release_variants={v: variant("cevns", a) for v, a in data.variants["cevns"].items()},
-        f90_given_energy=_frozen(f90_given_energy) if full else None,
+        f90_given_energy=read_only(f90_given_energy) if full else None,
         f90_template_source=source if full else (),
     )

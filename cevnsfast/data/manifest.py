@@ -14,6 +14,7 @@ data are read from (data directory, package data, a user's copy).
 import hashlib
 import json
 import os
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
@@ -62,3 +63,15 @@ def verify_release(
             f"modified release on purpose with --allow-modified-data, "
             f"{ALLOW_MODIFIED_ENV}=1 or allow_modified_release=True",
         )
+
+
+def release_sha256(files: Mapping[str, Path]) -> str:
+    """SHA-256 (hex) of a release's files, for provenance and as a cache key: for each file
+    name in sorted order, the name, its byte length and its bytes (the framing keeps a rename
+    or a byte moved between files from colliding). ``files`` maps name → existing path."""
+    h = hashlib.sha256()
+    for name in sorted(files):
+        blob = Path(files[name]).read_bytes()
+        h.update(f"{name}\0{len(blob)}\0".encode())
+        h.update(blob)
+    return h.hexdigest()
