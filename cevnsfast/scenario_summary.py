@@ -19,7 +19,7 @@ from cevnsfast.likelihood.models import ModelExperiment, model_experiment, scan
 from cevnsfast.likelihood.scenarios import SCENARIOS, ScanParameter, Scenario
 from cevnsfast.nuclei import isotope
 from cevnsfast.rates import RatePredictor
-from cevnsfast.scan.coarse_to_fine import coarse_to_fine
+from cevnsfast.scan.coarse_to_fine import coarse_to_fine, coarse_to_fine_sum
 
 SECTION = "New-physics scenarios of the talk (CsI 2021, LAr 2020)"
 CL90 = {1: 2.706, 2: 4.605}
@@ -149,23 +149,24 @@ def fit_scenario(
 
 
 def _plane(exp: ModelExperiment, grids: Sequence[np.ndarray], part_grids: dict | None):
-    """χ² on a 2D grid, coarse to fine, as the sum of its parts' planes (each computed once
-    per ``part_grids``). The sum is exact wherever the combination has Δχ² < 25: there each
-    part has Δχ² < 25 too (Δχ²_sum ≥ Δχ²_part, the sum's minimum being at least the sum of
-    the parts' minima), so each part evaluated it."""
+    """χ² on a 2D grid, coarse to fine. A combination (independent nuisances, a sum of its
+    parts' χ²) reuses its parts' planes, each computed once per ``part_grids``
+    (``scan.coarse_to_fine.coarse_to_fine_sum``: only points the sum needs beyond them are
+    fitted)."""
     cache = {} if part_grids is None else part_grids
-    total = None
+    shape = (grids[0].size, grids[1].size)
+    parts = []
     for part in exp.parts:
+        alone = ModelExperiment([part], exp.scenario, exp.model)
+
+        def evaluate(index, alone=alone):
+            return alone.chi2_batch(np.stack([grids[0][index[:, 0]], grids[1][index[:, 1]]], 1))
+
         key = (exp.scenario.name, part.name, *(g.tobytes() for g in grids))
         if key not in cache:
-            alone = ModelExperiment([part], exp.scenario, exp.model)
-
-            def evaluate(index, alone=alone):
-                return alone.chi2_batch(np.stack([grids[0][index[:, 0]], grids[1][index[:, 1]]], 1))
-
-            cache[key] = coarse_to_fine(evaluate, (grids[0].size, grids[1].size))
-        total = cache[key] if total is None else total + cache[key]
-    return total
+            cache[key] = coarse_to_fine(evaluate, shape)
+        parts.append((cache[key], evaluate))
+    return parts[0][0] if len(parts) == 1 else coarse_to_fine_sum(parts)
 
 
 BAND_G_WINDOW = (0.7, 1.45)

@@ -4,7 +4,7 @@ same Δχ² < threshold region and values, the far-excluded corners skipped."""
 import numpy as np
 import pytest
 
-from cevnsfast.scan.coarse_to_fine import coarse_nodes, coarse_to_fine
+from cevnsfast.scan.coarse_to_fine import coarse_nodes, coarse_to_fine, coarse_to_fine_sum
 from cevnsfast.scan.intervals import intervals_1d
 
 
@@ -52,6 +52,30 @@ def test_profile_intervals_along_a_row_equal_dense():
     row_dense = np.nan_to_num(dense[:, j] - dense.min(), nan=np.inf)
     row_fine = np.nan_to_num(fine[:, j] - np.nanmin(fine), nan=np.inf)
     assert intervals_1d(x, row_fine, 2.706) == intervals_1d(x, row_dense, 2.706)
+
+
+def test_sum_of_parts_in_tension_equals_dense_sum():
+    """Two independent terms whose minima lie apart (tension T = 127 in χ²): each part's own
+    plane skips most of the region where the sum is lowest, so adding the parts' planes would
+    leave it unevaluated; the sum's own flood fill (reusing the parts' values) finds it exactly."""
+    x, y = np.linspace(-1, 1, 81), np.linspace(-1, 1, 81)
+    X, Y = np.meshgrid(x, y, indexing="ij")
+
+    def term(x0):
+        return lambda u, v: 10.0 + 130.0 * ((u - x0) ** 2 + v**2)
+
+    terms = [term(-0.7), term(0.7)]
+    dense = sum(t(X, Y) for t in terms)
+    parts = []
+    for t in terms:
+        plane = _dense_and_c2f(t, x, y)[1]
+        parts.append((plane, lambda index, t=t: t(x[index[:, 0]], y[index[:, 1]])))
+    low = dense - dense.min() < 25.0
+    naive = parts[0][0] + parts[1][0]
+    assert np.isnan(naive[low]).mean() > 0.5  # what it fixes: most of the sum's region missing
+    fine = coarse_to_fine_sum(parts)
+    np.testing.assert_array_equal(fine[low], dense[low])
+    assert np.nanargmin(fine) == np.argmin(dense)
 
 
 def test_refuses_a_degenerate_setting():
