@@ -73,8 +73,11 @@ def test_sum_of_parts_in_tension_equals_dense_sum():
     low = dense - dense.min() < 25.0
     naive = parts[0][0] + parts[1][0]
     assert np.isnan(naive[low]).mean() > 0.5  # what it fixes: most of the sum's region missing
+    before = [plane.copy() for plane, _ in parts]
     fine = coarse_to_fine_sum(parts)
     np.testing.assert_array_equal(fine[low], dense[low])
+    for (plane, _), kept in zip(parts, before, strict=True):
+        np.testing.assert_array_equal(plane, kept)  # the parts' own planes are left as they were
     assert np.nanargmin(fine) == np.argmin(dense)
 
 

@@ -83,8 +83,8 @@ def coarse_to_fine_sum(
     Adding the parts' planes alone is not enough: where the parts pull apart (tension T =
     min Σ − Σ min > 0) the sum's low region can reach points a part skipped (there a part's
     Δχ² can be up to Δχ²_sum + T). So the sum gets its own flood fill; a part's stored values
-    are reused and its missing ones computed (and stored in its plane) only where the sum
-    needs them."""
+    are reused and its missing ones computed only where the sum needs them (the parts' planes
+    are not changed: they stay what the parts' own fits and figures were made from)."""
 
     def evaluate(index: np.ndarray) -> np.ndarray:
         total = np.zeros(len(index))
@@ -93,7 +93,6 @@ def coarse_to_fine_sum(
             missing = np.isnan(values)
             if missing.any():
                 values[missing] = evaluate_part(index[missing])
-                plane[index[missing, 0], index[missing, 1]] = values[missing]
             total += values
         return total
 
