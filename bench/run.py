@@ -106,11 +106,13 @@ def bench_likelihoods(quick: bool, tables: Path) -> dict[str, dict]:
     csi = experiment("csi2021", ["eps_ee_uV", "eps_ee_dV"], tables_dir=tables)
     rng = np.random.default_rng(7)
     points = rng.uniform(-0.3, 0.3, (20 if quick else 50, 2))
-    args, rest = csi._args(), csi._rest()
+    # the kernel's arguments as experiment.chi2 passes them (max_iter and tol explicit)
+    args, data, _ = csi._kernel_arguments()
+    rest = data[:-2]  # observed, backgrounds, priors, x0
     xs = np.ones((points.shape[0], 3))
     xs[:, 1:] = points
     csi.chi2(points[0])
-    profile_quadratic(*args, xs[0], *rest)
+    profile_quadratic(*args, xs[0], *data)
 
     def cycle(func, items):
         it = iter(())
@@ -128,8 +130,8 @@ def bench_likelihoods(quick: bool, tables: Path) -> dict[str, dict]:
     user = samples(cycle(csi.chi2, points), repeats, 10 * len(points))
     # CPU time of this thread: the same work, insensitive to other users of a shared machine
     user_cpu = samples(cycle(csi.chi2, points), repeats, 10 * len(points), time.thread_time)
-    kernel = samples(cycle(lambda x: profile_quadratic(*args, x, *rest), xs), repeats, 10 * len(xs))
-    cold_iters = np.array([profile_quadratic(*args, x, *rest)[2] for x in xs])
+    kernel = samples(cycle(lambda x: profile_quadratic(*args, x, *data), xs), repeats, 10 * len(xs))
+    cold_iters = np.array([profile_quadratic(*args, x, *data)[2] for x in xs])
 
     p = csi.predictor
     detector = Detector.load("csi2021")

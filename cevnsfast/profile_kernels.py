@@ -55,11 +55,20 @@ N_FLOOR = 1e-300
 
 _DAMP_MAX = 1e20
 
+# Compilation flags. error_model="numpy": a float division by zero gives IEEE inf/nan instead of
+# raising, which lets LLVM vectorise loops that divide (numba's default model adds a branch per
+# division); every division in this module is guarded or has a positive divisor.
+_JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
+# fast-math subset for the bin sums: reassociation lets LLVM vectorise the reductions over bins;
+# no nnan/ninf (σ = ∞ and the N_th floor rely on IEEE semantics)
+_FM = {"reassoc", "contract"}
+_JIT_FM = {**_JIT, "fastmath": _FM}
+
 
 # --- interpolation -------------------------------------------------------------------------
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(**_JIT)
 def _n_grid(xg: np.ndarray) -> int:
     """Number of leading finite grid points of one row of ``grid_values``."""
     g = 0
@@ -68,7 +77,7 @@ def _n_grid(xg: np.ndarray) -> int:
     return g
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(**_JIT)
 def _add_slope(xg: np.ndarray, ng: int, i: int, coef: float, w: np.ndarray) -> None:
     """w += coef · (weights of the Bessel slope d_i on the node values y).
 
@@ -108,42 +117,58 @@ def _add_slope(xg: np.ndarray, ng: int, i: int, coef: float, w: np.ndarray) -> N
     w[j + 2] += cb
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(**_JIT)
+def _interval(xg: np.ndarray, ng: int, theta: float) -> int:
+    """Interval j of θ among the ng grid nodes: θ ∈ (x_j, x_{j+1}] (the first: [x_0, x_1]);
+    −1 / ng − 1 for the left / right linear extrapolation. The interpolant is one cubic on
+    each interval; its second derivative jumps at interior nodes."""
+    if theta <= xg[0]:
+        return -1
+    if theta >= xg[ng - 1]:
+        return ng - 1
+    j = 0
+    while xg[j + 1] < theta:
+        j += 1
+    return j
+
+
+@nb.njit(**_JIT)
 def interp_weights(
-    xg: np.ndarray, theta: float, w0: np.ndarray, w1: np.ndarray, w2: np.ndarray
+    xg: np.ndarray,
+    theta: float,
+    w0: np.ndarray,
+    w1: np.ndarray,
+    w2: np.ndarray,
+    order: int = 2,
 ) -> tuple[int, int]:
     """Weights of the node values for the interpolant I(θ) and its first two derivatives.
 
     I(θ) = Σ_g w0[g] y_g, I'(θ) = Σ_g w1[g] y_g, I''(θ) = Σ_g w2[g] y_g for *any* node values y
     (the Bessel-slope cubic Hermite interpolant is linear in y). Only w[lo:hi] is nonzero and
-    set; returns (lo, hi). Linear extrapolation outside [x_0, x_{G−1}].
+    set; returns (lo, hi). Linear extrapolation outside [x_0, x_{G−1}]. ``order`` 0 sets w0
+    alone (w1, w2 are left untouched).
     """
     ng = _n_grid(xg)
     if ng == 1:  # degenerate grid: constant
         w0[0], w1[0], w2[0] = 1.0, 0.0, 0.0
         return 0, 1
-    # interval j (θ in [x_j, x_{j+1}]; −1 / ng−1: left / right extrapolation) and the window of
-    # nodes carrying weight: the nodes j, j+1 and those entering the Bessel slopes d_j, d_{j+1}
-    if theta <= xg[0]:
-        j = -1
-    elif theta >= xg[ng - 1]:
-        j = ng - 1
-    else:
-        j = 0
-        while xg[j + 1] < theta:
-            j += 1
+    # the window of nodes carrying weight: the nodes j, j+1 of θ's interval and those entering
+    # the Bessel slopes d_j, d_{j+1}
+    j = _interval(xg, ng, theta)
     lo = max(0, min(j - 1, ng - 3))
     hi = min(ng, max(j + 3, 3))
     for g in range(lo, hi):
         w0[g] = 0.0
-        w1[g] = 0.0
-        w2[g] = 0.0
+        if order > 0:
+            w1[g] = 0.0
+            w2[g] = 0.0
     if j < 0 or j == ng - 1:
         node = 0 if j < 0 else ng - 1
         dt = theta - xg[node]
         w0[node] += 1.0
         _add_slope(xg, ng, node, dt, w0)
-        _add_slope(xg, ng, node, 1.0, w1)
+        if order > 0:
+            _add_slope(xg, ng, node, 1.0, w1)
         return lo, hi
     h = xg[j + 1] - xg[j]
     t = (theta - xg[j]) / h
@@ -155,12 +180,14 @@ def interp_weights(
     e00, e10, e01, e11 = 12 * t - 6, 6 * t - 4, -12 * t + 6, 6 * t - 2
     w0[j] += h00
     w0[j + 1] += h01
+    _add_slope(xg, ng, j, h * h10, w0)
+    _add_slope(xg, ng, j + 1, h * h11, w0)
+    if order == 0:
+        return lo, hi
     w1[j] += d00 / h
     w1[j + 1] += d01 / h
     w2[j] += e00 / (h * h)
     w2[j + 1] += e01 / (h * h)
-    _add_slope(xg, ng, j, h * h10, w0)
-    _add_slope(xg, ng, j + 1, h * h11, w0)
     _add_slope(xg, ng, j, d10, w1)
     _add_slope(xg, ng, j + 1, d11, w1)
     _add_slope(xg, ng, j, e10 / h, w2)
@@ -168,7 +195,7 @@ def interp_weights(
     return lo, hi
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, error_model="numpy")
 def interpolate_shape(grid: np.ndarray, xg: np.ndarray, theta: float) -> np.ndarray:
     """I_b(θ) for one nuisance: ``grid[g, b]`` counts at nodes ``xg[g]`` (for tests/inspection)."""
     ng = xg.shape[0]
@@ -185,26 +212,76 @@ def interpolate_shape(grid: np.ndarray, xg: np.ndarray, theta: float) -> np.ndar
 
 # --- Poisson χ² (Eqs. 17-18) ---------------------------------------------------------------
 
-# fast-math subset for the bin sums: reassociation lets LLVM vectorise the reductions over bins;
-# no nnan/ninf (σ = ∞ and the N_th floor rely on IEEE semantics)
-_FM = {"reassoc", "contract"}
 
 # Rows of the per-bin work array (``_n_work_rows`` × n_bins). Fixed rows: N, 2(1 − n/N),
-# 2n/N², two temporaries, 1/sig0 (0 where sig0 ≤ 0), [sig0 > 0], ln n (0 where n = 0) and 1; then
+# 2n/N², two temporaries, 1/sig0 (0 where sig0 ≤ 0), [sig0 > 0], ln n (0 where n = 0), 1 and a
+# scratch row of ``_log_into``; then
 # six blocks of K rows (one per shape nuisance k): I_k, I'_k (masked to 0 where I_k ≤ 0 once
 # ∂S is formed), I''_k, r_k = max(I_k, 0)/sig0, ∂²S/∂θ_k², Π_{j≠k} r_j; last the 1 + M + K
 # rows ∂N_th/∂p_i up to the factor (1 + α0) of the shape rows: S, B_1…B_M, ∂S/∂θ_k.
 # Every loop indexes this one 2D array: row views would cost a reference-count update each.
-_N, _R, _C, _T, _U, _INV0, _POS, _LOGN, _ONES = 0, 1, 2, 3, 4, 5, 6, 7, 8
-_BASE = 9
+_N, _R, _C, _T, _U, _INV0, _POS, _LOGN, _ONES, _E = 0, 1, 2, 3, 4, 5, 6, 7, 8, 9
+_BASE = 10
 
 
-@nb.njit(cache=True, nogil=True)
+# fdlibm's split of ln 2 (e_log.c): e·ln2_hi is exact for |e| ≤ 2048
+_LN2_HI = 6.93147180369123816490e-01
+_LN2_LO = 1.90821492927058770002e-10
+_SQRT2 = 1.4142135623730951
+_MANTISSA_BITS = np.uint64(0x000FFFFFFFFFFFFF)
+_ONE_BITS = np.uint64(0x3FF0000000000000)
+_TWO52_BITS = np.uint64(0x4330000000000000)  # 2^52: its mantissa holds the biased exponent
+_TWO52_PLUS_BIAS = 4503599627370496.0 + 1023.0
+_SHIFT52 = np.uint64(52)
+
+
+@nb.njit(**_JIT_FM)
+def _log_into(work: np.ndarray, src: int, dst: int, tmp: int) -> None:
+    """work[dst, b] = ln work[src, b] for positive normal finite values, vectorised (LLVM
+    calls the scalar libm log once per bin: ~7 ns, the largest single cost of a χ²
+    evaluation at ~100 bins). Uses row ``tmp`` as scratch; ``dst`` may equal ``src``.
+
+    x = 2^e m with m ∈ [1/√2, √2) and ln x = e ln 2 + 2 atanh(s), s = (m − 1)/(m + 1), the
+    reduction of fdlibm's e_log.c (Sun Microsystems 1993); |s| ≤ 0.1716, so the atanh series
+    2s Σ_k s^{2k}/(2k + 1) to k = 10 is exact to < 1e-17 relative. e and m come from the bit
+    pattern (integer operations that vectorise; the exponent is turned into a double through
+    the 2^52 trick, as AVX2 has no int64 → double conversion). Error ≤ 2 ulp of np.log
+    (``tests/test_profile_kernels.py``). Inputs ≤ 0, subnormal, inf or NaN give meaningless
+    values: the caller passes N_th ≥ ``N_FLOOR`` and its χ² terms carry inf/NaN themselves.
+    """
+    bits = work.view(np.uint64)
+    n = work.shape[1]
+    for b in range(n):
+        u = bits[src, b]
+        bits[tmp, b] = (u >> _SHIFT52) | _TWO52_BITS
+        bits[dst, b] = (u & _MANTISSA_BITS) | _ONE_BITS
+    for b in range(n):
+        m = work[dst, b]
+        e = work[tmp, b] - _TWO52_PLUS_BIAS
+        big = 1.0 if m > _SQRT2 else 0.0
+        m *= 1.0 - 0.5 * big
+        e += big
+        s = (m - 1.0) / (m + 1.0)
+        z = s * s
+        p = 1.0 / 21.0
+        p = p * z + 1.0 / 19.0
+        p = p * z + 1.0 / 17.0
+        p = p * z + 1.0 / 15.0
+        p = p * z + 1.0 / 13.0
+        p = p * z + 1.0 / 11.0
+        p = p * z + 1.0 / 9.0
+        p = p * z + 1.0 / 7.0
+        p = p * z + 1.0 / 5.0
+        p = p * z + 1.0 / 3.0
+        work[dst, b] = e * _LN2_HI + (e * _LN2_LO + 2.0 * s * (1.0 + z * p))
+
+
+@nb.njit(**_JIT)
 def _n_work_rows(n_shape: int, n_bkg: int) -> int:
     return _BASE + 7 * n_shape + 1 + n_bkg
 
 
-@nb.njit(cache=True, nogil=True, fastmath=_FM)
+@nb.njit(**_JIT_FM)
 def _prepare_data(observed: np.ndarray, backgrounds: np.ndarray, work: np.ndarray) -> None:
     """Per-data constants of ``_poisson_core``: ln n (0 where n = 0), a row of ones and the
     background rows of ∂N_th/∂α_m, once per data set."""
@@ -220,7 +297,7 @@ def _prepare_data(observed: np.ndarray, backgrounds: np.ndarray, work: np.ndarra
             work[dn + 1 + m, b] = backgrounds[m, b]
 
 
-@nb.njit(cache=True, nogil=True, fastmath=_FM)
+@nb.njit(**_JIT_FM)
 def _prepare(sig0: np.ndarray, work: np.ndarray) -> None:
     """Per-signal constants of ``_poisson_core``: 1/sig0 and the mask sig0 > 0."""
     for b in range(sig0.shape[0]):
@@ -229,7 +306,7 @@ def _prepare(sig0: np.ndarray, work: np.ndarray) -> None:
         work[_INV0, b] = 1.0 / s0 if s0 > 0.0 else 0.0
 
 
-@nb.njit(cache=True, nogil=True, fastmath=_FM)
+@nb.njit(**_JIT_FM)
 def _combine(
     grid: np.ndarray, k: int, coef: np.ndarray, o: int, lo: int, hi: int, work: np.ndarray,
     row: int,
@@ -243,7 +320,7 @@ def _combine(
             work[row, b] += c * grid[k, g, b]
 
 
-@nb.njit(cache=True, nogil=True, fastmath=_FM)
+@nb.njit(**_JIT_FM)
 def _interpolate_rows(
     grid: np.ndarray, k: int, w: np.ndarray, lo: int, hi: int, order: int, work: np.ndarray,
     i_row: int, d1_row: int, d2_row: int,
@@ -277,7 +354,7 @@ def _interpolate_rows(
         work[d2_row, b] = c0 * v0 + c1 * v1 + c2 * v2 + c3 * v3
 
 
-@nb.njit(cache=True, nogil=True, fastmath=_FM)
+@nb.njit(**_JIT_FM)
 def _dots_into(
     work: np.ndarray, wt: int, t: int, dn: int, first: int, n_par: int, out: np.ndarray
 ) -> None:
@@ -305,7 +382,7 @@ def _dots_into(
             out[j0 + 3] = s3
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(**_JIT)
 def _other_rows(k: int, m: int, n_shape: int, r_base: int) -> tuple[int, int]:
     """Work rows of r_j for the j ∉ {k, m} (at most two when K ≤ 3), padded with the row of
     ones: Π_{j≠k} r_j and Π_{j≠k,m} r_j then take one pass over the bins."""
@@ -320,7 +397,7 @@ def _other_rows(k: int, m: int, n_shape: int, r_base: int) -> tuple[int, int]:
     return a, c
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(**_JIT)
 def _fill_nodes(
     k: int,
     lo: int,
@@ -338,7 +415,7 @@ def _fill_nodes(
             filled[k, g] = True
 
 
-@nb.njit(cache=True, nogil=True, fastmath=_FM)
+@nb.njit(**_JIT_FM)
 def _poisson_core(
     params: np.ndarray,
     observed: np.ndarray,
@@ -387,7 +464,8 @@ def _poisson_core(
     s_row = dn
     # I_k and its θ-derivatives on the bins (nodes computed on first use)
     for k in range(n_shape):
-        lo, hi = interp_weights(grid_values[k], params[1 + n_bkg + k], w[0, k], w[1, k], w[2, k])
+        theta = params[1 + n_bkg + k]
+        lo, hi = interp_weights(grid_values[k], theta, w[0, k], w[1, k], w[2, k], order)
         _fill_nodes(k, lo, hi, shape_grid, shape_tensors, x, filled)
         _interpolate_rows(
             shape_grid, k, w, lo, hi, order, work, i_base + k, d1_base + k, d2_base + k
@@ -437,18 +515,20 @@ def _poisson_core(
             work[_N, b] += cm * backgrounds[m, b]
     # Eq. 17 with the floor; n ln(n/N) = n (ln n − ln N), 0 for n = 0; with the derivative
     # weights 2(1 − n/N) and 2n/N² (0 in floored bins: no gradient) in the same pass
+    for b in range(n_bins):
+        work[_T, b] = max(work[_N, b], N_FLOOR)
+    _log_into(work, _T, _U, _E)
     chi2 = 0.0
     if order == 0:
         for b in range(n_bins):
-            nth = max(work[_N, b], N_FLOOR)
             n = observed[b]
-            chi2 += nth - n + n * (work[_LOGN, b] - np.log(nth))
+            chi2 += work[_T, b] - n + n * (work[_LOGN, b] - work[_U, b])
     else:
         for b in range(n_bins):
             raw = work[_N, b]
-            nth = max(raw, N_FLOOR)
+            nth = work[_T, b]
             n = observed[b]
-            chi2 += nth - n + n * (work[_LOGN, b] - np.log(nth))
+            chi2 += nth - n + n * (work[_LOGN, b] - work[_U, b])
             live = 1.0 if raw >= N_FLOOR else 0.0
             q = n / nth
             work[_R, b] = live * 2.0 * (1.0 - q)
@@ -521,7 +601,7 @@ def _poisson_core(
     return chi2
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(**_JIT)
 def _scratch(n_bins: int, n_par: int, shape_grid: np.ndarray):
     """Every work array of ``_profile`` and ``_poisson_core`` for one problem size."""
     n_shape = shape_grid.shape[0]
@@ -533,14 +613,14 @@ def _scratch(n_bins: int, n_par: int, shape_grid: np.ndarray):
     return w, work, vecs, mats, flags
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(**_JIT)
 def _eager(observed: np.ndarray, shape_grid: np.ndarray):
     """(shape_tensors, x, filled) for a precomputed signal grid: every node filled."""
     filled = np.ones((shape_grid.shape[0], shape_grid.shape[1]), dtype=np.bool_)
     return np.empty((0, 0, 0, 0, 0)), np.empty(0), filled
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(**_JIT)
 def poisson_chi2(
     params: np.ndarray,
     observed: np.ndarray,
@@ -568,7 +648,7 @@ def poisson_chi2(
     )  # fmt: skip
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(**_JIT)
 def poisson_chi2_grad_hess(
     params: np.ndarray,
     observed: np.ndarray,
@@ -600,7 +680,7 @@ def poisson_chi2_grad_hess(
     return chi2, grad, hess
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(**_JIT)
 def _newton_direction(
     grad: np.ndarray,
     hess: np.ndarray,
@@ -666,7 +746,7 @@ out (e.g. the CsI radius at 1.6 R₀, 12σ, with a tight α0 prior) the χ² has
 and plateaus and no minimum there is verified."""
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(**_JIT)
 def _newton(
     observed, sig0, shape_grid, grid_values, backgrounds, sigma_norm, sigma_shape,
     shape_center, start, max_iter, tol, scratch, shape_tensors, xq, filled,
@@ -724,8 +804,16 @@ def _newton(
         if slope >= 0.0:  # no descent direction left (rounding level)
             break
         # last step: from a decrement d ≤ √tol one full Newton step lands within tol of the
-        # minimum (``profile_poisson``), so it needs χ² alone, not new derivatives
+        # minimum (``profile_poisson``), so it needs χ² alone, not new derivatives — unless
+        # the step takes a shape nuisance across a grid node, where the interpolant's
+        # curvature jumps and the quadratic model of this side does not hold
         last = damp == 0.0 and -0.5 * slope <= np.sqrt(tol)
+        for k in range(n_par - n_norm):
+            xg = grid_values[k]
+            ng = _n_grid(xg)
+            th = x[n_norm + k]
+            if _interval(xg, ng, th) != _interval(xg, ng, th + step[n_norm + k]):
+                last = False
         # trust region: no shape nuisance moves by more than half its grid span in one step
         # (full Newton steps from far away otherwise leap deep into the linear extrapolation)
         t = 1.0
@@ -805,7 +893,7 @@ def _newton(
     return f, n_iter, converged, suspect
 
 
-@nb.njit(cache=True, nogil=True, fastmath=_FM)
+@nb.njit(**_JIT_FM)
 def _counting_alpha0(
     observed: np.ndarray, sig0: np.ndarray, backgrounds: np.ndarray, sigma: float, alpha0: float
 ) -> float:
@@ -834,7 +922,7 @@ def _counting_alpha0(
     return max(s_tot * (n_tot - n0) / (s_tot * s_tot + n0 * inv_var), -0.9)
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(**_JIT)
 def _profile(
     observed, sig0, shape_grid, grid_values, backgrounds, sigma_norm, sigma_shape,
     shape_center, start, nominal, max_iter, tol, scratch, shape_tensors, xq, filled, out,
@@ -896,7 +984,7 @@ def _profile(
     return best_f, n_iter, best_conv and not plateau and not off_grid
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(**_JIT)
 def profile_poisson(
     observed: np.ndarray,
     sig0: np.ndarray,
@@ -925,8 +1013,9 @@ def profile_poisson(
       minimum (Boyd & Vandenberghe, Convex Optimization, §9.6.4; Nesterov, Introductory
       Lectures on Convex Optimization, Thm 4.1.14). The shape nuisances enter through the
       cubic interpolation, for which this holds to the extent χ² is close to its quadratic
-      model; the tests check the final decrement. That step needs χ² alone, not the
-      derivatives, and saves the last Hessian of each run;
+      model — not across a grid node, where the interpolant's second derivative jumps, so a
+      step that crosses one is evaluated in full; the tests check the final decrement. That
+      step needs χ² alone, not the derivatives, and saves the last Hessian of each run;
     * step length t = 1, then safeguarded quadratic backtracking (t ← max(t/10, t*)) until the
       Armijo condition χ²(x + tδ) ≤ χ²(x) + 10⁻⁴ t gᵀδ holds; trial points where N_th → 0
       give χ² → ∞ and are rejected, which keeps N_th > 0;
@@ -972,7 +1061,7 @@ def profile_poisson(
     return f, out, n_iter, ok
 
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(cache=True, parallel=True, error_model="numpy")
 def profile_poisson_batch(
     observed: np.ndarray,
     sig0s: np.ndarray,
@@ -1007,12 +1096,17 @@ def profile_poisson_batch(
 
 # --- Poisson χ² with the signal from quadratic-form tables ---------------------------------
 
+MAX_NEWTON_STEPS = 100
+"""Default cap on the Newton systems per run of ``profile_quadratic`` (typically 2–5 are used)."""
+CHI2_TOLERANCE = 1e-10
+"""Default convergence tolerance on the Newton decrement, in χ² units."""
+
 WARM_BLOCK = 64
 """Points profiled in sequence by one thread in ``profile_quadratic_batch``: each starts from
 its predecessor's minimum (neighbouring grid points in a scan's C-order chunk)."""
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(**_JIT)
 def _profile_quadratic_into(
     tensor, shape_tensors, grid_sizes, grid_values, x, observed, backgrounds, sigma_norm,
     sigma_shape, shape_center, start, nominal, max_iter, tol, scratch, sig0, shape_grid,
@@ -1031,17 +1125,20 @@ def _profile_quadratic_into(
     )  # fmt: skip
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(**_JIT)
 def _quadratic_buffers(tensor, shape_tensors, observed, n_par):
     n_bins = observed.shape[0]
-    shape_grid = np.zeros((shape_tensors.shape[0], shape_tensors.shape[1], n_bins))
+    # nodes are written on first use (table bins only); bins past the table's (extra
+    # measurements) keep zero signal
+    shape_grid = np.empty((shape_tensors.shape[0], shape_tensors.shape[1], n_bins))
+    shape_grid[:, :, tensor.shape[2] :] = 0.0
     scratch = _scratch(n_bins, n_par, shape_grid)
-    sig0 = np.zeros(n_bins)  # bins past the table's (extra measurements) keep zero signal
+    sig0 = np.zeros(n_bins)
     filled = np.empty((shape_tensors.shape[0], shape_tensors.shape[1]), dtype=np.bool_)
     return scratch, sig0, shape_grid, filled
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(**_JIT)
 def profile_quadratic(
     tensor: np.ndarray,
     shape_tensors: np.ndarray,
@@ -1054,8 +1151,8 @@ def profile_quadratic(
     sigma_shape: np.ndarray,
     shape_center: np.ndarray,
     x0: np.ndarray,
-    max_iter: int = 100,
-    tol: float = 1e-10,
+    max_iter: int = MAX_NEWTON_STEPS,
+    tol: float = CHI2_TOLERANCE,
 ) -> tuple[float, np.ndarray, int, bool]:
     """``profile_poisson`` with the signal of coupling vector ``x`` from tables: sig0 = x·T·x
     (``tensor[i, j, b]``) and the shape grid node g of nuisance k = x·T_kg·x
@@ -1075,28 +1172,49 @@ def profile_quadratic(
     return f, out, n_iter, ok
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(**_JIT)
+def _equally_spaced(xs: np.ndarray, a: int, b: int, c: int) -> bool:
+    """Coupling vectors xs[a], xs[b], xs[c] on a line with xs[c] − xs[b] = xs[b] − xs[a]."""
+    for j in range(xs.shape[1]):
+        d_next = xs[c, j] - xs[b, j]
+        d_prev = xs[b, j] - xs[a, j]
+        if abs(d_next - d_prev) > 1e-9 * (abs(d_next) + abs(d_prev)) + 1e-300:
+            return False
+    return True
+
+
+@nb.njit(**_JIT)
 def _next_start(xs, pars, ok, first, p, x0, start) -> None:
-    """Warm start for point p + 1: the minimum at p, linearly extrapolated from p − 1 and p
-    when the three coupling vectors are equally spaced on a line (a scan row), else x0 when
-    the minimum at p was not ok."""
+    """Warm start for point p + 1: the minimum at p, extrapolated along a scan row — from
+    p − 1 and p (linear), or from p − 2, p − 1 and p (quadratic) — when those ok minima and
+    p + 1 are equally spaced on a line; x0 when the minimum at p was not ok. A quadratic
+    start is ~h³ from the next minimum (h the row step), close enough that the first Newton
+    decrement is usually below √tol: one Newton system and a χ²-only step per point."""
     n_par = start.shape[0]
     if not ok[p]:
         for i in range(n_par):
             start[i] = x0[i]
         return
-    line = p - 1 >= first and p + 1 < xs.shape[0] and ok[p - 1]
-    if line:
-        for j in range(xs.shape[1]):
-            d_next = xs[p + 1, j] - xs[p, j]
-            d_prev = xs[p, j] - xs[p - 1, j]
-            if abs(d_next - d_prev) > 1e-9 * (abs(d_next) + abs(d_prev)) + 1e-300:
-                line = False
+    order = 0
+    if (
+        p + 1 < xs.shape[0]
+        and p - 1 >= first
+        and ok[p - 1]
+        and _equally_spaced(xs, p - 1, p, p + 1)
+    ):
+        order = 1
+        if p - 2 >= first and ok[p - 2] and _equally_spaced(xs, p - 2, p - 1, p):
+            order = 2
     for i in range(n_par):
-        start[i] = 2.0 * pars[p, i] - pars[p - 1, i] if line else pars[p, i]
+        if order == 2:
+            start[i] = 3.0 * (pars[p, i] - pars[p - 1, i]) + pars[p - 2, i]
+        elif order == 1:
+            start[i] = 2.0 * pars[p, i] - pars[p - 1, i]
+        else:
+            start[i] = pars[p, i]
 
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(cache=True, parallel=True, error_model="numpy")
 def profile_quadratic_batch(
     tensor: np.ndarray,
     shape_tensors: np.ndarray,
@@ -1109,13 +1227,13 @@ def profile_quadratic_batch(
     sigma_shape: np.ndarray,
     shape_center: np.ndarray,
     x0: np.ndarray,
-    max_iter: int = 100,
-    tol: float = 1e-10,
+    max_iter: int = MAX_NEWTON_STEPS,
+    tol: float = CHI2_TOLERANCE,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``profile_quadratic`` at coupling vectors xs (P, n), parallel over blocks of
     ``WARM_BLOCK`` points; within a block each point starts from the previous point's
-    minimum when that one was ok (extrapolated along a scan row: ``_next_start``), else from
-    ``x0``, which stays the restart point of the robust check.
+    minimum when that one was ok (extrapolated along a scan row, linearly or quadratically:
+    ``_next_start``), else from ``x0``, which stays the restart point of the robust check.
     Returns (χ²_min[P], params_min[P, 1+M+K], n_iter[P], ok[P]).
 
     Warm starts move each Newton run's start, not its minimum: results agree with
@@ -1148,7 +1266,7 @@ def profile_quadratic_batch(
 # --- Gaussian χ² of the future detectors (Eqs. 19-21) --------------------------------------
 
 
-@nb.njit(cache=True, nogil=True, fastmath=_FM)
+@nb.njit(**_JIT_FM)
 def profile_gauss(
     n_exp: np.ndarray, sig: np.ndarray, bkg: np.ndarray, sigma_alpha: float, sigma_beta: float
 ) -> tuple[float, float, float]:
@@ -1214,7 +1332,7 @@ def profile_gauss(
     return chi2, alpha, beta
 
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(cache=True, parallel=True, error_model="numpy")
 def profile_gauss_batch(
     n_exp: np.ndarray, sigs: np.ndarray, bkg: np.ndarray, sigma_alpha: float, sigma_beta: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
