@@ -1048,17 +1048,38 @@ def profile_poisson(
     α0 at its counting estimate, and the nominal restart point (e.g. zeros with
     θ = ``shape_center``).
     """
-    n_par = 1 + backgrounds.shape[0] + shape_grid.shape[0]
-    scratch = _scratch(observed.shape[0], n_par, shape_grid)
-    tensors, xq, filled = _eager(observed, shape_grid)
-    _prepare_data(observed, backgrounds, scratch[1])
-    _prepare(sig0, scratch[1])
-    out = np.empty(n_par)
-    f, n_iter, ok = _profile(
+    scratch = poisson_scratch(observed, backgrounds, shape_grid)
+    out = np.empty(1 + backgrounds.shape[0] + shape_grid.shape[0])
+    f, n_iter, ok = profile_poisson_into(
         observed, sig0, shape_grid, grid_values, backgrounds, sigma_norm, sigma_shape,
-        shape_center, x0, x0, max_iter, tol, scratch, tensors, xq, filled, out,
+        shape_center, x0, x0, max_iter, tol, scratch, out,
     )  # fmt: skip
     return f, out, n_iter, ok
+
+
+@nb.njit(**_JIT)
+def poisson_scratch(observed: np.ndarray, backgrounds: np.ndarray, shape_grid: np.ndarray):
+    """Work arrays of ``profile_poisson_into`` for one data set (reusable for every signal)."""
+    n_par = 1 + backgrounds.shape[0] + shape_grid.shape[0]
+    scratch = _scratch(observed.shape[0], n_par, shape_grid)
+    _prepare_data(observed, backgrounds, scratch[1])
+    return scratch
+
+
+@nb.njit(**_JIT)
+def profile_poisson_into(
+    observed, sig0, shape_grid, grid_values, backgrounds, sigma_norm, sigma_shape,
+    shape_center, start, nominal, max_iter, tol, scratch, out,
+):  # fmt: skip
+    """``profile_poisson`` started at ``start`` (restarts of the robust check from
+    ``nominal``) in the work arrays of ``poisson_scratch`` for the same ``observed`` and
+    ``backgrounds``; the minimum goes to ``out``. Returns (χ²_min, n_iter, ok)."""
+    tensors, xq, filled = _eager(observed, shape_grid)
+    _prepare(sig0, scratch[1])
+    return _profile(
+        observed, sig0, shape_grid, grid_values, backgrounds, sigma_norm, sigma_shape,
+        shape_center, start, nominal, max_iter, tol, scratch, tensors, xq, filled, out,
+    )  # fmt: skip
 
 
 @nb.njit(cache=True, parallel=True, error_model="numpy")
@@ -1184,7 +1205,7 @@ def _equally_spaced(xs: np.ndarray, a: int, b: int, c: int) -> bool:
 
 
 @nb.njit(**_JIT)
-def _next_start(xs, pars, ok, first, p, x0, start) -> None:
+def next_start(xs, pars, ok, first, p, x0, start) -> None:
     """Warm start for point p + 1: the minimum at p, extrapolated along a scan row — from
     p − 1 and p (linear), or from p − 2, p − 1 and p (quadratic) — when those ok minima and
     p + 1 are equally spaced on a line; x0 when the minimum at p was not ok. A quadratic
@@ -1233,7 +1254,7 @@ def profile_quadratic_batch(
     """``profile_quadratic`` at coupling vectors xs (P, n), parallel over blocks of
     ``WARM_BLOCK`` points; within a block each point starts from the previous point's
     minimum when that one was ok (extrapolated along a scan row, linearly or quadratically:
-    ``_next_start``), else from ``x0``, which stays the restart point of the robust check.
+    ``next_start``), else from ``x0``, which stays the restart point of the robust check.
     Returns (χ²_min[P], params_min[P, 1+M+K], n_iter[P], ok[P]).
 
     Warm starts move each Newton run's start, not its minimum: results agree with
@@ -1259,7 +1280,7 @@ def profile_quadratic_batch(
                 sigma_norm, sigma_shape, shape_center, start, x0, max_iter, tol, scratch, sig0,
                 shape_grid, filled, pars[p],
             )  # fmt: skip
-            _next_start(xs, pars, ok, first, p, x0, start)
+            next_start(xs, pars, ok, first, p, x0, start)
     return chi2, pars, n_iter, ok
 
 

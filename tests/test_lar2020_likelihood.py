@@ -326,10 +326,17 @@ def test_in_kernel_profiling_agrees_with_iminuit(lar):
 
 
 def test_batch_equals_single_points(lar):
+    """Random points (each batch profile warm-started from the previous, unrelated minimum)
+    and a scan row (starts extrapolated along it) equal cold single-point profiles."""
     rng = np.random.default_rng(5)
     points = rng.uniform(-0.1, 0.1, (6, 4))
     singles = [lar.chi2(p) for p in points]
     np.testing.assert_allclose(lar.chi2_batch(points), singles, rtol=1e-10, atol=1e-8)
+    row = np.zeros((40, 4))
+    row[:, 0] = np.linspace(-0.4, 0.6, 40)
+    row[:, 3] = 0.05
+    singles = np.array([lar.chi2(p) for p in row])
+    assert np.abs(lar.chi2_batch(row) - singles).max() <= 2.5e-10
 
 
 def test_combination_with_csi_is_the_sum(lar, tables_dir):
