@@ -16,7 +16,8 @@ shapes the numbers — and ``array_sha256``, the sha256 of every stored array's 
 - Writes are atomic (built beside the target, swapped in by rename) under a file lock per
   table, so concurrent builds wait instead of failing; debris of interrupted builds is
   removed under that lock.
-- A table is read once per process (cache keyed by path and content hashes).
+- A table is read and verified once per process while its files stay unchanged on disk
+  (cache keyed by path and the files' inode, size and modification times).
 """
 
 import hashlib
@@ -183,19 +184,41 @@ class Table:
     attrs: dict[str, Any]
 
 
-_LOADED: dict[tuple[str, str], Table] = {}
-"""Tables already read and verified in this process, by (path, content hash)."""
+_VERIFIED: dict[str, tuple[tuple, Table]] = {}
+"""Tables read and verified in this process, by resolved path, with the stamp
+(``_files_stamp``) of the store's files when they were read."""
 
 
-def _content_key(attrs: dict[str, Any]) -> str:
-    payload = {"input": attrs.get("input_hash"), "arrays": attrs.get("array_sha256")}
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+def _files_stamp(path: Path) -> tuple:
+    """(relative name, inode, size, mtime_ns, ctime_ns) of every file of the store at ``path``.
+
+    A rebuilt table (new files swapped in), a deleted, truncated or rewritten chunk or an
+    edited attribute changes the stamp, so the table is read and verified again. Blind spot:
+    an in-place rewrite of a file to the same size within one tick of the file system's
+    clock (a few ms) by another program after this process read it."""
+    stamp = []
+    for root, dirs, files in os.walk(path):
+        dirs.sort()
+        for name in sorted(files):
+            full = os.path.join(root, name)
+            st = os.stat(full)
+            stamp.append(
+                (os.path.relpath(full, path), st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+            )
+    return tuple(stamp)
 
 
-def _read_verified(path: Path, cached: bool = True) -> Table:
-    """Read every array and check it against the stored checksums (``cached``: reuse this
-    process's earlier read). Raises ``TableError`` (without the rebuild hint, which the caller
-    adds) on any damage."""
+def _read_verified(path: Path) -> Table:
+    """Read every array and check it against the stored checksums, once per process per
+    state of the store's files (``_files_stamp``): a table unchanged on disk since this
+    process verified it is served from memory. Raises ``TableError`` (without the rebuild
+    hint, which the caller adds) on any damage."""
+    key = str(path.resolve())
+    stamp = _files_stamp(path)  # taken before reading: a change during the read re-reads later
+    cached = _VERIFIED.get(key)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    _VERIFIED.pop(key, None)  # a changed or damaged table must not stay reachable
     try:
         group = zarr.open_group(path, mode="r")
         attrs = dict(group.attrs)
@@ -204,9 +227,6 @@ def _read_verified(path: Path, cached: bool = True) -> Table:
     expected = attrs.get("array_sha256")
     if not isinstance(expected, dict) or not expected:
         raise TableError(f"table {path} carries no checksums (built by an older cevnsfast)")
-    key = (str(path.resolve()), _content_key(attrs))
-    if cached and key in _LOADED:
-        return _LOADED[key]
     arrays = {}
     for name, sha in expected.items():
         try:
@@ -224,7 +244,7 @@ def _read_verified(path: Path, cached: bool = True) -> Table:
         value.flags.writeable = False
         arrays[name] = value
     table = Table(path, arrays, attrs)
-    _LOADED[key] = table
+    _VERIFIED[key] = (stamp, table)
     return table
 
 
@@ -233,7 +253,7 @@ def stored_hash(path: Path) -> str | None:
     if not Path(path).exists():
         return None
     try:
-        return _read_verified(Path(path), cached=False).attrs.get("input_hash")
+        return _read_verified(Path(path)).attrs.get("input_hash")
     except TableError:
         return None
 

@@ -96,3 +96,39 @@ def test_interrupted_write_keeps_previous_table(tmp_path, own_tables, monkeypatc
     assert sorted(p.name for p in own_tables.glob("*.zarr*")) == [path.name, path.name + ".lock"]
     assert tables.stored_hash(path) is not None  # no debris, the old table intact
     np.testing.assert_array_equal(RatePredictor(spec, directory=own_tables).counts(), before)
+
+
+def test_load_cache_serves_an_unchanged_table_once(tmp_path, own_tables):
+    spec = _spec_copy(tmp_path)
+    build_detector(spec, directory=own_tables)
+    first = load_detector_table(spec, own_tables, build_missing=False)
+    again = load_detector_table(spec, own_tables, build_missing=False)
+    assert again is first  # read and verified once
+    on_disk = zarr.open_group(first.path, mode="r")
+    for name, value in first.arrays.items():
+        np.testing.assert_array_equal(value, on_disk[name][...])
+
+
+def test_load_cache_never_serves_a_rebuilt_table(tmp_path, own_tables):
+    spec = _spec_copy(tmp_path)
+    build_detector(spec, directory=own_tables)
+    before = load_detector_table(spec, own_tables, build_missing=False)
+    assert build_detector(spec, directory=own_tables, force=True).built
+    after = load_detector_table(spec, own_tables, build_missing=False)
+    assert after is not before  # new files on disk: read and verified again
+    for name, value in before.arrays.items():
+        np.testing.assert_array_equal(after.arrays[name], value)
+
+
+def test_load_cache_notices_damage_after_the_first_load(tmp_path, own_tables):
+    spec = _spec_copy(tmp_path)
+    path = build_detector(spec, directory=own_tables).path
+    load_detector_table(spec, own_tables, build_missing=False)
+    assert tables.stored_hash(path) is not None
+    chunk = sorted(p for p in (path / "tensor" / "c").rglob("*") if p.is_file())[0]
+    blob = bytearray(chunk.read_bytes())
+    blob[len(blob) // 2] ^= 0xFF  # same size: only the file's times and content change
+    chunk.write_bytes(bytes(blob))
+    with pytest.raises(TableError, match="damaged"):
+        load_detector_table(spec, own_tables, build_missing=False)
+    assert tables.stored_hash(path) is None
