@@ -6,8 +6,10 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.image  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 
 COLOURS = {
     "CEvNS": "tab:red",
@@ -22,7 +24,7 @@ COLOURS = {
 
 RASTER_MIN_VERTICES = 20_000
 """Artists with more vertices than this (dense filled contours, meshes) are rasterised in the
-PDF (at the PNG's 150 dpi): a vector file of 10⁵ tiny polygons is slow to write and to view."""
+PDF (at the PNG's ``DPI``): a vector file of 10⁵ tiny polygons is slow to write and to view."""
 
 
 def _rasterise_dense(fig) -> None:
@@ -33,23 +35,49 @@ def _rasterise_dense(fig) -> None:
                 artist.set_rasterized(True)
 
 
+DPI = 150
+"""Resolution of the PNG files (and of the PDF's rasterised layers)."""
+
+
 def save(fig, path: Path) -> list[Path]:
     """Write ``path`` with .png and .pdf suffixes; returns both paths.
 
-    The tight bounding box is computed once, from one layout pass without rendering, and
-    reused for both files (``bbox_inches="tight"`` costs an extra full draw per file).
+    Two renders in all: one Agg render at the PNG's resolution lays the figure out, gives the
+    tight bounding box and is the PNG (cropped from the canvas), the second writes the PDF.
+    (``bbox_inches="tight"`` costs an extra full draw per file.) When the tight box reaches
+    beyond the canvas (text outside the figure), the PNG is rendered again on that box.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    out = [path.with_suffix(".png"), path.with_suffix(".pdf")]
+    png, pdf = path.with_suffix(".png"), path.with_suffix(".pdf")
     _rasterise_dense(fig)
-    fig.draw_without_rendering()
-    bbox = fig.get_tightbbox(fig.canvas.get_renderer())
+    fig.set_dpi(DPI)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    bbox = fig.get_tightbbox(canvas.get_renderer())
     bbox = bbox.padded(matplotlib.rcParams["savefig.pad_inches"])
-    for p in out:
-        fig.savefig(p, dpi=150, bbox_inches=bbox)
+    pixels = _crop(np.asarray(canvas.buffer_rgba()), bbox, DPI)
+    if pixels is None:
+        fig.savefig(png, dpi=DPI, bbox_inches=bbox)
+    else:
+        matplotlib.image.imsave(png, pixels, format="png", dpi=DPI)
+    fig.savefig(pdf, dpi=DPI, bbox_inches=bbox)
     plt.close(fig)
-    return out
+    return [png, pdf]
+
+
+def _crop(rgba: np.ndarray, bbox_inches, dpi: float) -> np.ndarray | None:
+    """The pixels of ``bbox_inches`` (figure inches, origin bottom left) in a rendered canvas
+    (rows from the top), as ``savefig(bbox_inches=...)`` sizes them; None if the box leaves
+    the canvas."""
+    height, width = rgba.shape[:2]
+    x0 = round(bbox_inches.x0 * dpi)
+    top = round(height - bbox_inches.y1 * dpi)
+    x1 = x0 + int(bbox_inches.width * dpi)
+    bottom = top + int(bbox_inches.height * dpi)
+    if x0 < 0 or top < 0 or x1 > width or bottom > height:
+        return None
+    return rgba[top:bottom, x0:x1]
 
 
 def fit_projections(

@@ -27,7 +27,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -182,6 +182,9 @@ class Table:
     path: Path
     arrays: dict[str, np.ndarray]
     attrs: dict[str, Any]
+    derived: dict[Any, Any] = field(default_factory=dict, repr=False)
+    """Read-only arrays its users compute from it, memoised here (keyed by what they depend
+    on) so that they live and die with this verified state of the table."""
 
 
 _VERIFIED: dict[str, tuple[tuple, Table]] = {}

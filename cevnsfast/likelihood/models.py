@@ -33,7 +33,28 @@ from cevnsfast.models.scenarios import get_model
 from cevnsfast.models.terms import Model
 from cevnsfast.profile_kernels import interp_weights
 from cevnsfast.rates import RatePredictor
-from cevnsfast.tables import builder
+from cevnsfast.tables import Table, builder
+
+
+def _kernel_tensors(table: Table, index: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """The table's tensors restricted to the couplings ``index`` (0: SM) in kernel order
+    [axis, i, j, bin] (``kernels``; the table stores [axis, bin, i, j]): the nominal one
+    [axis, i, j, bin] and the shape grids [axis, nuisance axis, node, i, j, bin] (padded
+    with zeros). Read-only and memoised on the table (every scenario fit builds its
+    predictors anew; the table cache hands them the same ``Table``)."""
+    key = ("kernel_tensors", index)
+    if key not in table.derived:
+        arrays, axes = table.arrays, list(table.attrs.get("nuisance_axes", []))
+        nominal = kernel_layout(arrays["tensor"][:, :, index][..., index])
+        n_a, n_bins, n_x = nominal.shape[0], nominal.shape[3], len(index)
+        g_max = max([len(arrays[f"grid_{a}"]) for a in axes], default=0)
+        shapes = np.zeros((n_a, len(axes), g_max, n_x, n_x, n_bins))
+        for k, axis in enumerate(axes):
+            block = arrays[f"tensor_{axis}"][..., index, :][..., index]  # [a, g, b, i, j]
+            shapes[:, k, : block.shape[1]] = kernel_layout(block)
+        nominal.flags.writeable = shapes.flags.writeable = False
+        table.derived[key] = (nominal, shapes)
+    return table.derived[key]
 
 
 class ModelPredictor(RatePredictor):
@@ -80,20 +101,16 @@ class ModelPredictor(RatePredictor):
         self.axis = self.model.axis
         self.axis_grid = arrays["axis_values"] if self.axis else np.zeros(1)
         self._coord = self.axis.coordinate(self.axis_grid) if self.axis else np.zeros(1)
-        # kernel order [axis, i, j, bin] (``kernels``); the table stores [axis, bin, i, j]
-        self._all_tensor = kernel_layout(arrays["tensor"][:, :, index][..., index])
-        n_a, n_bins, n_x = self._all_tensor.shape[0], self._all_tensor.shape[3], len(index)
         n_axes = len(self.nuisance_axes)
         g_max = max([len(arrays[f"grid_{a}"]) for a in self.nuisance_axes], default=0)
         self.grid_values = np.full((n_axes, g_max), np.nan)
         self.grid_sizes = np.zeros(n_axes, dtype=np.int64)
-        self._all_shape = np.zeros((n_a, n_axes, g_max, n_x, n_x, n_bins))
         for k, axis in enumerate(self.nuisance_axes):
             grid = arrays[f"grid_{axis}"]
             self.grid_values[k, : len(grid)] = grid
             self.grid_sizes[k] = len(grid)
-            block = arrays[f"tensor_{axis}"][..., index, :][..., index]  # [a, g, b, i, j]
-            self._all_shape[:, k, : len(grid)] = kernel_layout(block)
+        self._all_tensor, self._all_shape = _kernel_tensors(self.table, tuple(index))
+        n_x, n_bins = len(index), self._all_tensor.shape[3]
         self.tensor = np.empty((n_x, n_x, n_bins))
         self.shape_tensors = np.empty((n_axes, g_max, n_x, n_x, n_bins))
         self.axis_value: float | None = None
