@@ -1,15 +1,18 @@
 """matplotlib figures: data with fitted components, Δχ² profiles. PNG and PDF."""
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.colors  # noqa: E402
 import matplotlib.image  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from matplotlib.transforms import Bbox  # noqa: E402
 
 COLOURS = {
     "CEvNS": "tab:red",
@@ -43,9 +46,9 @@ def save(fig, path: Path) -> list[Path]:
     """Write ``path`` with .png and .pdf suffixes; returns both paths.
 
     Two renders in all: one Agg render at the PNG's resolution lays the figure out, gives the
-    tight bounding box and is the PNG (cropped from the canvas), the second writes the PDF.
-    (``bbox_inches="tight"`` costs an extra full draw per file.) When the tight box reaches
-    beyond the canvas (text outside the figure), the PNG is rendered again on that box.
+    tight bounding box and is the PNG (cut from the canvas), the second writes the PDF.
+    (``bbox_inches="tight"`` costs an extra full draw per file.) When an artist reaches
+    beyond the canvas, the PNG is rendered again on the tight box.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -54,30 +57,51 @@ def save(fig, path: Path) -> list[Path]:
     fig.set_dpi(DPI)
     canvas = FigureCanvasAgg(fig)
     canvas.draw()
-    bbox = fig.get_tightbbox(canvas.get_renderer())
-    bbox = bbox.padded(matplotlib.rcParams["savefig.pad_inches"])
-    pixels = _crop(np.asarray(canvas.buffer_rgba()), bbox, DPI)
-    if pixels is None:
-        fig.savefig(png, dpi=DPI, bbox_inches=bbox)
-    else:
+    tight = fig.get_tightbbox(canvas.get_renderer())
+    box = pixel_box(tight)
+    if (
+        tight.x0 >= 0
+        and tight.y0 >= 0
+        and tight.x1 <= fig.bbox_inches.x1
+        and (tight.y1 <= fig.bbox_inches.y1)
+    ):
+        pixels = _cut(np.asarray(canvas.buffer_rgba()), box, fig.get_facecolor())
         matplotlib.image.imsave(png, pixels, format="png", dpi=DPI)
-    fig.savefig(pdf, dpi=DPI, bbox_inches=bbox)
+    else:
+        fig.savefig(png, dpi=DPI, bbox_inches=box)
+    fig.savefig(pdf, dpi=DPI, bbox_inches=box)
     plt.close(fig)
     return [png, pdf]
 
 
-def _crop(rgba: np.ndarray, bbox_inches, dpi: float) -> np.ndarray | None:
-    """The pixels of ``bbox_inches`` (figure inches, origin bottom left) in a rendered canvas
-    (rows from the top), as ``savefig(bbox_inches=...)`` sizes them; None if the box leaves
-    the canvas."""
+def pixel_box(tight: Bbox) -> Bbox:
+    """A figure's tight box (inches) padded by ``savefig.pad_inches``, its edges moved out
+    onto whole pixels at ``DPI`` (the top and right by half a pixel more, so that every
+    rounding of its size in pixels gives the same count): on this box ``savefig`` renders
+    pixel for pixel what ``_cut`` takes from the canvas."""
+    b = tight.padded(matplotlib.rcParams["savefig.pad_inches"])
+    return Bbox.from_extents(
+        math.floor(b.x0 * DPI) / DPI,
+        math.floor(b.y0 * DPI) / DPI,
+        (math.ceil(b.x1 * DPI) + 0.5) / DPI,
+        (math.ceil(b.y1 * DPI) + 0.5) / DPI,
+    )
+
+
+def _cut(rgba: np.ndarray, box: Bbox, background) -> np.ndarray:
+    """The pixels of ``box`` (``pixel_box``) in a canvas rendered at ``DPI`` (rows from the
+    top), placed as ``savefig(bbox_inches=box)`` places them; where the box leaves the canvas
+    (the padding around a figure drawn to its edge), the figure's ``background`` colour, as
+    ``savefig`` paints it."""
     height, width = rgba.shape[:2]
-    x0 = round(bbox_inches.x0 * dpi)
-    top = round(height - bbox_inches.y1 * dpi)
-    x1 = x0 + int(bbox_inches.width * dpi)
-    bottom = top + int(bbox_inches.height * dpi)
-    if x0 < 0 or top < 0 or x1 > width or bottom > height:
-        return None
-    return rgba[top:bottom, x0:x1]
+    out = np.empty((int(box.height * DPI), int(box.width * DPI), 4), np.uint8)
+    out[...] = np.round(np.asarray(matplotlib.colors.to_rgba(background)) * 255)
+    x0 = round(box.x0 * DPI)
+    top = round(height - out.shape[0] - box.y0 * DPI)
+    rows = slice(max(top, 0), min(top + out.shape[0], height))
+    cols = slice(max(x0, 0), min(x0 + out.shape[1], width))
+    out[rows.start - top : rows.stop - top, cols.start - x0 : cols.stop - x0] = rgba[rows, cols]
+    return out
 
 
 def fit_projections(
