@@ -1,7 +1,9 @@
 """``cevnsfast reproduce``: every result of the project into one folder with an index."""
 
+import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -41,18 +43,53 @@ def reproduce(out_dir: Path, progress: bool = True) -> list[Artifact]:
         )
     enable_builds()  # the model tables of the scenario summary are built as it needs them
     build_all(["nai", "cryocsi", *(["csi2021"] if include_csi else [])], progress=progress)
-    # the talk's scenarios (second section) share nothing with the paper's results or the
-    # Feldman–Cousins section (third): they run in a second process (building their model
-    # tables there) while this one does the rest
+    # two processes share the work: a spawned worker fits the talk's scenarios (second
+    # section, sharing nothing with the rest), this one draws the paper's spectra and
+    # single-coupling results and runs the Feldman–Cousins section (third); then both take
+    # the independent region scans of Figs. 6–9 from a shared queue, the worker from its
+    # front, this process from its back, so that neither idles while scans remain
+    from cevnsfast import paper
+    from cevnsfast.figures.regions import draw_region_figures, region_jobs
     from cevnsfast.stats.report import fc_section
 
     threads = numba.get_num_threads()
     numba.set_num_threads(max(1, threads // 2))  # two processes share the cores
+    queue = deque(region_jobs(include_csi))
+    regions: dict = {}
     try:
-        with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
-            scenarios = pool.submit(_scenario_section, out_dir, include_csi, threads)
-            artifacts += _paper_sections(out_dir, include_csi, progress)
-            fc = fc_section(out_dir, include_csi)
+        with (
+            ProcessPoolExecutor(
+                1,
+                mp_context=get_context("spawn"),
+                initializer=_init_worker,
+                initargs=(max(1, threads - threads // 2),),
+            ) as pool,
+            tqdm(
+                total=2 + paper.n_profile_jobs() + len(queue),
+                desc="reproduce",
+                unit="step",
+                disable=not progress,
+            ) as bar,
+        ):
+            scenarios = pool.submit(_scenario_section, out_dir, include_csi)
+            lock = threading.Lock()
+            feeder = threading.Thread(
+                target=_feed_worker, args=(pool, scenarios, queue, lock, regions, bar)
+            )
+            feeder.start()
+            try:
+                artifacts += _paper_sections(out_dir, include_csi, bar)
+                fc = fc_section(out_dir, include_csi)
+                bar.update(1)
+                _take_regions(queue, lock, regions, bar, pop=queue.pop)
+            except BaseException:
+                with lock:
+                    queue.clear()  # stop feeding the worker
+                raise
+            finally:
+                feeder.join()
+            regions = {job: _value(result) for job, result in regions.items()}
+            artifacts += draw_region_figures(out_dir, include_csi, regions)
             artifacts += scenarios.result() + fc
     finally:
         numba.set_num_threads(threads)
@@ -60,36 +97,72 @@ def reproduce(out_dir: Path, progress: bool = True) -> list[Artifact]:
     return artifacts
 
 
-def _scenario_section(out_dir: Path, include_csi: bool, threads: int) -> list[Artifact]:
-    """The talk's scenarios on the real data (CsI, LAr, CsI+LAr), in a worker process with
-    half of the parent's numba threads."""
+def _init_worker(threads: int) -> None:
+    """The worker process: its share of the numba threads, and table builds on demand (the
+    scenario summary builds its model tables as it needs them)."""
     from cevnsfast.build_tables import enable_builds
+
+    numba.set_num_threads(threads)
+    enable_builds()
+
+
+def _scenario_section(out_dir: Path, include_csi: bool) -> list[Artifact]:
+    """The talk's scenarios on the real data (CsI, LAr, CsI+LAr), in the worker process."""
     from cevnsfast.scenario_summary import scenario_summary
 
-    numba.set_num_threads(max(1, threads - threads // 2))
-    enable_builds()
     return scenario_summary(out_dir, include_data=include_csi, progress=False)
 
 
-def _paper_sections(out_dir: Path, include_csi: bool, progress: bool) -> list[Artifact]:
-    """Figs. 1–9 and Tables 2–4 of arXiv:2402.16953 with the event totals."""
-    from cevnsfast import paper
-    from cevnsfast.figures.regions import paper_region_figures
+def _take_regions(queue: deque, lock: threading.Lock, regions: dict, bar, pop) -> None:
+    """Compute region scans in this process, taking each job with ``pop`` until none is left."""
+    from cevnsfast.figures.regions import compute_region
 
-    artifacts = []
-    with tqdm(
-        total=1 + paper.n_profile_jobs(),
-        desc="reproduce",
-        unit="step",
-        disable=not progress,
-    ) as bar:
-        artifacts.append(paper.spectra_figure(out_dir))
-        artifacts.append(
-            paper.event_totals_table(out_dir, ["nai", "cryocsi", *(["csi2021"] * include_csi)])
-        )
+    while True:
+        with lock:
+            if not queue:
+                return
+            job = pop()
+        regions[job] = compute_region(*job)
         bar.update(1)
-        artifacts += paper.single_coupling_results(out_dir, include_csi, bar)
-    artifacts += paper_region_figures(out_dir, include_csi, progress=progress)
+
+
+def _feed_worker(pool, first: Future, queue: deque, lock, regions: dict, bar) -> None:
+    """After ``first`` (the worker's scenario section), hand the worker region scans from the
+    front of ``queue`` one at a time (a job waiting in the pool could no longer be taken by
+    this process). Results are stored as futures: their errors surface in ``_value``."""
+    from cevnsfast.figures.regions import compute_region
+
+    first.exception()  # wait; its own error is raised where its result is read
+    while True:
+        with lock:
+            if not queue:
+                return
+            job = queue.popleft()
+            try:
+                future = pool.submit(compute_region, *job)
+            except BaseException:  # the pool is broken: this process computes the rest
+                queue.appendleft(job)
+                return
+            regions[job] = future
+        future.exception()
+        bar.update(1)
+
+
+def _value(result):
+    return result.result() if isinstance(result, Future) else result
+
+
+def _paper_sections(out_dir: Path, include_csi: bool, bar) -> list[Artifact]:
+    """Fig. 1 (spectra), the event totals and Figs. 2–5 with Tables 2–4 of arXiv:2402.16953
+    (Figs. 6–9 are drawn from the shared region scans)."""
+    from cevnsfast import paper
+
+    artifacts = [paper.spectra_figure(out_dir)]
+    artifacts.append(
+        paper.event_totals_table(out_dir, ["nai", "cryocsi", *(["csi2021"] * include_csi)])
+    )
+    bar.update(1)
+    artifacts += paper.single_coupling_results(out_dir, include_csi, bar)
     return artifacts
 
 

@@ -248,17 +248,23 @@ def _caption(number: int, include_csi: bool, panels: list[Panel]) -> str:
     )
 
 
-def paper_region_figures(out_dir: Path, include_csi: bool, progress: bool = True) -> list[Artifact]:
-    """Figs. 6–9 (PNG + PDF) and a table of each region's extent, into ``out_dir``."""
-    from tqdm import tqdm
-
-    out_dir = Path(out_dir)
+def region_jobs(include_csi: bool) -> list[tuple[str, Panel]]:
+    """Every (experiments, panel) region Figs. 6–9 draw, once each (independent scans:
+    ``compute_region``)."""
     jobs = []
     for number, (_, panels, _) in FIGURES.items():
         for panel in panels:
             for exp in panel_series(number, include_csi):
                 if (exp, panel) not in jobs:
                     jobs.append((exp, panel))
+    return jobs
+
+
+def paper_region_figures(out_dir: Path, include_csi: bool, progress: bool = True) -> list[Artifact]:
+    """Figs. 6–9 (PNG + PDF) and a table of each region's extent, into ``out_dir``."""
+    from tqdm import tqdm
+
+    jobs = region_jobs(include_csi)
     regions: dict[tuple[str, Panel], Region2D] = {}
     with tqdm(
         total=len(jobs), desc="regions (Figs. 6-9)", unit="scan", disable=not progress
@@ -267,7 +273,14 @@ def paper_region_figures(out_dir: Path, include_csi: bool, progress: bool = True
             bar.set_postfix_str(f"{exp} {panel.x} {panel.y}", refresh=True)
             regions[(exp, panel)] = compute_region(exp, panel)
             bar.update(1)
+    return draw_region_figures(out_dir, include_csi, regions)
 
+
+def draw_region_figures(
+    out_dir: Path, include_csi: bool, regions: dict[tuple[str, Panel], Region2D]
+) -> list[Artifact]:
+    """Figs. 6–9 and the extent table from the computed ``regions`` (``region_jobs``)."""
+    out_dir = Path(out_dir)
     artifacts = []
     for number, (title, panels, _) in FIGURES.items():
         series = panel_series(number, include_csi)
