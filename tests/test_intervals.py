@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
+from cevnsfast.scan import intervals
 from cevnsfast.scan.intervals import (
     Interval,
     contour_2d,
@@ -287,3 +288,21 @@ def test_grid_layout_is_checked():
     x, y = np.linspace(0, 1, 5), np.linspace(0, 1, 7)
     with pytest.raises(ValueError, match="transposed"):
         contour_2d(x, y, np.zeros((7, 5)), 1.0)
+
+
+@pytest.mark.parametrize("factor", [1, 2, 4])
+def test_cell_extremes_equal_nanmin_nanmax_over_each_cell(factor):
+    rng = np.random.default_rng(7)
+    n_x, n_y = 6, 9
+    known = rng.normal(size=((n_x - 1) * factor + 1, (n_y - 1) * factor + 1))
+    known[rng.random(known.shape) < 0.6] = np.nan
+    known[: factor + 1, : factor + 1] = np.nan  # one cell with nothing known
+    known[-1, -1] = np.inf  # a failed exact evaluation
+    lo, hi = intervals._cell_extremes(known, factor)
+    assert lo.shape == hi.shape == (n_x - 1, n_y - 1)
+    for i in range(n_x - 1):
+        for j in range(n_y - 1):
+            cell = known[i * factor : (i + 1) * factor + 1, j * factor : (j + 1) * factor + 1]
+            values = cell[~np.isnan(cell)]
+            assert lo[i, j] == (values.min() if values.size else np.inf)
+            assert hi[i, j] == (values.max() if values.size else -np.inf)

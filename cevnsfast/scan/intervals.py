@@ -383,6 +383,22 @@ def _bilinear_fill(grid: np.ndarray, factor: int) -> np.ndarray:
     return (1 - u) * (1 - v) * g00 + u * (1 - v) * g10 + (1 - u) * v * g01 + u * v * g11
 
 
+def _cell_extremes(known: np.ndarray, factor: int) -> tuple[np.ndarray, np.ndarray]:
+    """(min, max) of the known (non-NaN) values on each coarse cell's (factor + 1)² fine
+    nodes, +inf / -inf where none is known: ``nanmin`` / ``nanmax`` over the cells' windows,
+    reduced one axis at a time (the same numbers without copying every window)."""
+
+    def reduce(values: np.ndarray, fn) -> np.ndarray:
+        rows = fn(sliding_window_view(values, factor + 1, axis=0)[::factor], axis=-1)
+        return fn(sliding_window_view(rows, factor + 1, axis=1)[:, ::factor], axis=-1)
+
+    unknown = np.isnan(known)
+    return (
+        reduce(np.where(unknown, np.inf, known), np.min),
+        reduce(np.where(unknown, -np.inf, known), np.max),
+    )
+
+
 def refine_grid(
     x: np.ndarray,
     y: np.ndarray,
@@ -419,9 +435,7 @@ def refine_grid(
     refined = np.zeros((xs.size - 1, ys.size - 1), dtype=bool)
     n_eval = 0
     while True:
-        windows = sliding_window_view(known, (factor + 1, factor + 1))[::factor, ::factor]
-        lo = np.nanmin(windows, axis=(2, 3))
-        hi = np.nanmax(windows, axis=(2, 3))
+        lo, hi = _cell_extremes(known, factor)
         new = (lo <= threshold) & (hi > threshold) & ~refined
         if not new.any():
             break
