@@ -43,9 +43,9 @@ def reproduce(out_dir: Path, progress: bool = True) -> list[Artifact]:
         )
     enable_builds()  # the model tables of the scenario summary are built as it needs them
     build_all(["nai", "cryocsi", *(["csi2021"] if include_csi else [])], progress=progress)
-    # two processes share the work: a spawned worker fits the talk's scenarios (second
-    # section, sharing nothing with the rest), this one draws the paper's spectra and
-    # single-coupling results and runs the Feldman–Cousins section (third); then both take
+    # two processes share the work: a spawned worker draws the paper's spectra and fits the
+    # talk's scenarios (second section, sharing nothing with the rest), this one draws the
+    # paper's single-coupling results and runs the Feldman–Cousins section (third); then both take
     # the independent region scans of Figs. 6–9 from a shared queue, the worker from its
     # front, this process from its back, so that neither idles while scans remain
     from cevnsfast import paper
@@ -71,14 +71,14 @@ def reproduce(out_dir: Path, progress: bool = True) -> list[Artifact]:
                 disable=not progress,
             ) as bar,
         ):
-            scenarios = pool.submit(_scenario_section, out_dir, include_csi)
+            worker = pool.submit(_worker_sections, out_dir, include_csi)
             lock = threading.Lock()
             feeder = threading.Thread(
-                target=_feed_worker, args=(pool, scenarios, queue, lock, regions, bar)
+                target=_feed_worker, args=(pool, worker, queue, lock, regions, bar)
             )
             feeder.start()
             try:
-                artifacts += _paper_sections(out_dir, include_csi, bar)
+                single = paper.single_coupling_results(out_dir, include_csi, bar)
                 fc = fc_section(out_dir, include_csi)
                 bar.update(1)
                 _take_regions(queue, lock, regions, bar, pop=queue.pop)
@@ -89,8 +89,9 @@ def reproduce(out_dir: Path, progress: bool = True) -> list[Artifact]:
             finally:
                 feeder.join()
             regions = {job: _value(result) for job, result in regions.items()}
-            artifacts += draw_region_figures(out_dir, include_csi, regions)
-            artifacts += scenarios.result() + fc
+            spectra, scenarios = worker.result()
+            artifacts += spectra + single + draw_region_figures(out_dir, include_csi, regions)
+            artifacts += scenarios + fc
     finally:
         numba.set_num_threads(threads)
     write_index(out_dir, artifacts, time.perf_counter() - start)
@@ -106,11 +107,17 @@ def _init_worker(threads: int) -> None:
     enable_builds()
 
 
-def _scenario_section(out_dir: Path, include_csi: bool) -> list[Artifact]:
-    """The talk's scenarios on the real data (CsI, LAr, CsI+LAr), in the worker process."""
+def _worker_sections(out_dir: Path, include_csi: bool) -> tuple[list, list]:
+    """In the worker process: (Fig. 1 and the event totals of arXiv:2402.16953, the talk's
+    scenarios on the real data: CsI, LAr, CsI+LAr)."""
+    from cevnsfast import paper
     from cevnsfast.scenario_summary import scenario_summary
 
-    return scenario_summary(out_dir, include_data=include_csi, progress=False)
+    spectra = [
+        paper.spectra_figure(out_dir),
+        paper.event_totals_table(out_dir, ["nai", "cryocsi", *(["csi2021"] * include_csi)]),
+    ]
+    return spectra, scenario_summary(out_dir, include_data=include_csi, progress=False)
 
 
 def _take_regions(queue: deque, lock: threading.Lock, regions: dict, bar, pop) -> None:
@@ -127,12 +134,13 @@ def _take_regions(queue: deque, lock: threading.Lock, regions: dict, bar, pop) -
 
 
 def _feed_worker(pool, first: Future, queue: deque, lock, regions: dict, bar) -> None:
-    """After ``first`` (the worker's scenario section), hand the worker region scans from the
+    """After ``first`` (the worker's own sections), hand the worker region scans from the
     front of ``queue`` one at a time (a job waiting in the pool could no longer be taken by
     this process). Results are stored as futures: their errors surface in ``_value``."""
     from cevnsfast.figures.regions import compute_region
 
     first.exception()  # wait; its own error is raised where its result is read
+    bar.update(1)
     while True:
         with lock:
             if not queue:
@@ -150,20 +158,6 @@ def _feed_worker(pool, first: Future, queue: deque, lock, regions: dict, bar) ->
 
 def _value(result):
     return result.result() if isinstance(result, Future) else result
-
-
-def _paper_sections(out_dir: Path, include_csi: bool, bar) -> list[Artifact]:
-    """Fig. 1 (spectra), the event totals and Figs. 2–5 with Tables 2–4 of arXiv:2402.16953
-    (Figs. 6–9 are drawn from the shared region scans)."""
-    from cevnsfast import paper
-
-    artifacts = [paper.spectra_figure(out_dir)]
-    artifacts.append(
-        paper.event_totals_table(out_dir, ["nai", "cryocsi", *(["csi2021"] * include_csi)])
-    )
-    bar.update(1)
-    artifacts += paper.single_coupling_results(out_dir, include_csi, bar)
-    return artifacts
 
 
 def write_index(out_dir: Path, artifacts: list[Artifact], seconds: float) -> Path:
