@@ -77,19 +77,25 @@ def edges_of(
 
 
 def available_experiments(tables_dir: Path | None = None) -> tuple[list[str], list[str]]:
-    """(experiments to fit, notes): CsI 2021 always; LAr 2020 and CsI+LAr when
-    ``registry.experiment("lar2020")`` exists and takes its signal from a predictor."""
+    """(experiments to fit, notes): CsI 2021 always; LAr 2020 and CsI+LAr when its data
+    release is there and ``registry.experiment("lar2020")`` takes its signal from a predictor.
+    Any other failure (e.g. a stale or damaged LAr table) raises: leaving LAr out of the
+    summary for it would pass a broken set-up off as a CsI-only result."""
     from cevnsfast.likelihood.registry import experiment
 
     names, notes = ["csi2021"], []
     try:
         lar = experiment("lar2020", (), tables_dir=tables_dir)
-        if not isinstance(getattr(lar, "predictor", None), RatePredictor):
-            raise ValueError("its signal does not come from a RatePredictor")
-        names += ["lar2020", "csi2021+lar2020"]
-    except Exception as exc:  # not there yet, or not pluggable: CsI only
+    except FileNotFoundError as exc:  # a release file (DataNotFoundError, SpecInputMissing)
         notes.append(f"LAr 2020 left out of the new-physics fits: {exc}")
-    return names, notes
+        return names, notes
+    if not isinstance(getattr(lar, "predictor", None), RatePredictor):
+        notes.append(
+            "LAr 2020 left out of the new-physics fits: its signal does not come from a "
+            "RatePredictor"
+        )
+        return names, notes
+    return names + ["lar2020", "csi2021+lar2020"], notes
 
 
 def fit_scenario(

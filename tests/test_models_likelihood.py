@@ -274,3 +274,22 @@ def test_cancellation_band_scan_follows_the_sm_mimicking_band():
     inside = np.nanargmin(chi2, axis=1)
     assert np.all((inside > 0) & (inside < g.shape[1] - 1))  # the band is inside the window
     assert get_model("light_vector_bl").cancellation_eps(isotope("Cs133"), csi_physics) is None
+
+
+def test_stale_lar_table_is_an_error_not_a_csi_only_summary(tmp_path, monkeypatch):
+    """A LAr 2020 table built by other code must not quietly turn the scenario summary into
+    a CsI-only one (it did: any failure was a note); a missing release still is a note."""
+    from cevnsfast import tables
+    from cevnsfast.build_tables.build import build_all
+    from cevnsfast.paths import DATA_DIR_ENV
+    from cevnsfast.tables import TableError
+
+    own = tmp_path / "tables"
+    build_all(["lar2020"], directory=own, progress=False)
+    monkeypatch.setattr(tables, "code_hash", lambda: "edited")
+    with pytest.raises(TableError, match="stale"):
+        available_experiments(own)
+    monkeypatch.undo()
+    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "no-releases"))
+    names, notes = available_experiments(own)
+    assert names == ["csi2021"] and "LAr 2020 left out" in notes[0]
