@@ -229,8 +229,18 @@ def recoil_integrands(
 
 
 def bin_probabilities(integrands, detector: Detector) -> list[list[np.ndarray]]:
-    """P_b(T) at the nodes of every (nucleus, node set) of ``integrands``."""
-    return [[detector.response.bin_probabilities(t) for _, t, _ in per] for per in integrands]
+    """P_b(T) at the nodes of every (nucleus, node set) of ``integrands``.
+
+    Node sets per axis value (``Model.axis_dependent_nodes``) differ only in the few panels
+    split at a model's breakpoint, so P_b is evaluated once per distinct node of a nucleus
+    (each row of ``Response.bin_probabilities`` depends on its own T alone: same numbers)."""
+    out = []
+    for per in integrands:
+        nodes = [t for _, t, _ in per]
+        unique, inverse = np.unique(np.concatenate(nodes), return_inverse=True)
+        prob = detector.response.bin_probabilities(unique)[inverse]
+        out.append(np.split(prob, np.cumsum([t.size for t in nodes])[:-1]))
+    return out
 
 
 def energy_bin_integrals(integrands, probabilities, n_axis: int) -> np.ndarray:
