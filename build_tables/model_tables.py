@@ -24,6 +24,7 @@ Command line: ``python -m cevnsfast.build_tables.model_tables DETECTOR MODEL [--
 """
 
 import argparse
+import hashlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,6 +126,7 @@ def _numeric_moments(
     """M_p with a flux factor f(E; m): cumulative Gauss–Legendre in u = 1/E (panels shorter
     than 1/4 of the factor's period in u), then a partial panel up to u = 1/E_min."""
     out = np.zeros((3,) + e_min.shape)
+    x, w = np.polynomial.legendre.leggauss(U_NODES)
     for a, m in enumerate(axis_values):
         if component.prompt:
             f = model.flux_factor(flux, component, np.asarray(E_PROMPT_MEV), m, distance_m)
@@ -135,7 +137,6 @@ def _numeric_moments(
         omega = model.flux_factor_frequency(flux, m, distance_m)  # angular frequency in u
         n_panels = max(64, int(np.ceil((u_hi - u_lo) * omega / (0.5 * np.pi))))
         edges = np.linspace(u_lo, u_hi, n_panels + 1)
-        x, w = np.polynomial.legendre.leggauss(U_NODES)
 
         def integrand(u, m=m):
             e = 1.0 / u
@@ -228,17 +229,34 @@ def recoil_integrands(
     return out
 
 
+_PROBABILITIES: dict[tuple[str, float, str], np.ndarray] = {}
+"""P_b(T) already computed in this process, by (spec hash, efficiency σ, nodes digest)."""
+PROBABILITIES_KEPT = 64
+"""Entries of ``_PROBABILITIES`` kept (oldest dropped first); < 1 MB each."""
+
+
 def bin_probabilities(integrands, detector: Detector) -> list[list[np.ndarray]]:
     """P_b(T) at the nodes of every (nucleus, node set) of ``integrands``.
 
     Node sets per axis value (``Model.axis_dependent_nodes``) differ only in the few panels
     split at a model's breakpoint, so P_b is evaluated once per distinct node of a nucleus
-    (each row of ``Response.bin_probabilities`` depends on its own T alone: same numbers)."""
+    (each row of ``Response.bin_probabilities`` depends on its own T alone: same numbers),
+    and the model tables of one detector, which share its nodes and response variants,
+    reuse each other's P_b within a process."""
     out = []
     for per in integrands:
         nodes = [t for _, t, _ in per]
         unique, inverse = np.unique(np.concatenate(nodes), return_inverse=True)
-        prob = detector.response.bin_probabilities(unique)[inverse]
+        key = (
+            detector.spec.hash(),
+            detector.response.efficiency_sigma,
+            hashlib.sha256(unique.tobytes()).hexdigest(),
+        )
+        if key not in _PROBABILITIES:
+            while len(_PROBABILITIES) >= PROBABILITIES_KEPT:
+                del _PROBABILITIES[next(iter(_PROBABILITIES))]
+            _PROBABILITIES[key] = detector.response.bin_probabilities(unique)
+        prob = _PROBABILITIES[key][inverse]
         out.append(np.split(prob, np.cumsum([t.size for t in nodes])[:-1]))
     return out
 
