@@ -153,7 +153,9 @@ def write_table(path: Path, arrays: dict[str, np.ndarray], attrs: dict[str, Any]
         try:
             group = zarr.open_group(tmp, mode="w")
             for key, value in arrays.items():
-                group.create_array(key, data=value)
+                # one chunk per array: tables are read whole, and zarr's default chunking
+                # (tens of chunks for a nuisance grid) doubled write and read time
+                group.create_array(key, data=value, chunks=value.shape)
             group.attrs.update(
                 {
                     **attrs,
