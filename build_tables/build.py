@@ -2,7 +2,8 @@
 
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from cevnsfast.models.couplings import ALL_COUPLINGS, COUPLING_NAMES, response_t
 from cevnsfast.physics.cross_sections import STRUCTURES
 from cevnsfast.physics.flux import COMPONENT_NAMES
 from cevnsfast.tables import (
+    build_lock,
     input_hash,
     stored_hash,
     table_path,
@@ -31,6 +33,20 @@ class BuildResult:
     seconds: float
 
 
+@contextmanager
+def build_claim(path: Path, digest: str, force: bool) -> Iterator[bool]:
+    """Hold the table's build lock and yield whether this process must build it.
+
+    Processes building at the same time (``reproduce`` builds the scenario tables ahead in a
+    worker while the fits build any they reach first) never build or write one table twice:
+    the second waits on the lock, then finds the table up to date. ``force`` rebuilds a table
+    that was there when the call began, not one another process finished meanwhile."""
+    existed = path.exists()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with build_lock(path):
+        yield (force and existed) or stored_hash(path) != digest
+
+
 def build_detector(
     name_or_path: str | Path,
     settings: QuadratureSettings = QuadratureSettings(),
@@ -42,8 +58,14 @@ def build_detector(
     spec = load_spec(name_or_path)
     digest = input_hash(spec.canonical_json(), settings.as_dict())
     path = table_path(spec.name, spec.hash(), directory)
-    if not force and stored_hash(path) == digest:
-        return BuildResult(spec.name, path, False, time.perf_counter() - start)
+    with build_claim(path, digest, force) as needed:
+        if needed:
+            _build_detector(spec, settings, digest, path)
+    return BuildResult(spec.name, path, needed, time.perf_counter() - start)
+
+
+def _build_detector(spec, settings: QuadratureSettings, digest: str, path: Path) -> None:
+    """Integrate, assemble and write the table of ``spec`` at ``path``."""
     detector = Detector(spec)
     base = base_integrals(detector, settings)
     nuclei = [t.nucleus for t in detector.targets]
@@ -84,7 +106,6 @@ def build_detector(
             "nuisance_axes": list(spec.nuisances),
         },
     )
-    return BuildResult(spec.name, path, True, time.perf_counter() - start)
 
 
 def _base_at(spec, settings: QuadratureSettings, axis: str, value: float) -> np.ndarray:

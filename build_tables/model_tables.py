@@ -26,11 +26,13 @@ Command line: ``python -m cevnsfast.build_tables.model_tables DETECTOR MODEL [--
 import argparse
 import hashlib
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
+from cevnsfast.build_tables.build import BuildResult, build_claim
 from cevnsfast.constants import (
     ALPHA_EM,
     E_MAX_DELAYED_MEV,
@@ -61,25 +63,13 @@ from cevnsfast.physics.flux import (
     delayed_inverse_moments,
     delayed_shape_per_mev,
 )
-from cevnsfast.tables import (
-    TableError,
-    stored_hash,
-    write_table,
-)
+from cevnsfast.tables import TableError, write_table
 
 SUPPORTED_NUISANCES = ("radius_scale", "efficiency_sigma", "time_shift_us")
 E_FLOOR_MEV = 1.0
 """Numeric flux moments ignore E < 1 MeV (recoils below 0.06 keVnr on Ar: never detected)."""
 U_NODES = 10
 """Gauss–Legendre nodes per u = 1/E panel of the numeric flux moments."""
-
-
-@dataclass
-class BuildResult:
-    name: str
-    path: Path
-    built: bool
-    seconds: float
 
 
 # ---- terms ----------------------------------------------------------------------------------
@@ -407,34 +397,54 @@ def build_model_table(
     digest = model_input_hash(spec, model, settings)
     path = model_table_path(spec, model, directory)
     name = model_table_name(spec.name, model)
-    if not force and stored_hash(path) == digest:
-        return BuildResult(name, path, False, time.perf_counter() - start)
-    arrays, kernels, detector = build_arrays(model, name_or_path, settings)
-    write_table(
-        path,
-        arrays,
-        {
-            "detector": spec.name,
-            "model": model.definition(),
-            "model_name": model.name,
-            "spec": spec.raw,
-            "physics": spec.physics,
-            "spec_hash": spec.hash(),
-            "settings": settings.as_dict(),
-            "input_hash": digest,
-            "observable_unit": spec.observable,
-            "nuclei": [t.nucleus.name for t in detector.targets],
-            "components": list(COMPONENT_NAMES),
-            "kernels": [k.key for k in kernels],
-            "couplings": ["SM", *model.coupling_names],
-            "coupling_units": ["1", *[c.unit for c in model.couplings]],
-            "axis": model.axis.as_dict() if model.axis else None,
-            "base_units": "events per unit matrix entry (see models.terms)",
-            "bin_shape": [len(spec.bin_edges) - 1, spec.n_time_bins],
-            "nuisance_axes": list(spec.nuisances),
-        },
-    )
-    return BuildResult(name, path, True, time.perf_counter() - start)
+    with build_claim(path, digest, force) as needed:
+        if needed:
+            arrays, kernels, detector = build_arrays(model, name_or_path, settings)
+            write_table(path, arrays, _attributes(model, spec, settings, digest, kernels, detector))
+    return BuildResult(name, path, needed, time.perf_counter() - start)
+
+
+def _attributes(model: Model, spec, settings, digest: str, kernels, detector) -> dict:
+    """Provenance and axis attributes of a model table."""
+    return {
+        "detector": spec.name,
+        "model": model.definition(),
+        "model_name": model.name,
+        "spec": spec.raw,
+        "physics": spec.physics,
+        "spec_hash": spec.hash(),
+        "settings": settings.as_dict(),
+        "input_hash": digest,
+        "observable_unit": spec.observable,
+        "nuclei": [t.nucleus.name for t in detector.targets],
+        "components": list(COMPONENT_NAMES),
+        "kernels": [k.key for k in kernels],
+        "couplings": ["SM", *model.coupling_names],
+        "coupling_units": ["1", *[c.unit for c in model.couplings]],
+        "axis": model.axis.as_dict() if model.axis else None,
+        "base_units": "events per unit matrix entry (see models.terms)",
+        "bin_shape": [len(spec.bin_edges) - 1, spec.n_time_bins],
+        "nuisance_axes": list(spec.nuisances),
+    }
+
+
+def build_missing_model_tables(
+    pairs: Sequence[tuple[str, str]], directory: Path | None = None, progress: bool = False
+) -> list[BuildResult]:
+    """Build the missing tables of (detector, model) ``pairs``, in order. ``reproduce`` runs
+    this in a worker ahead of the scenario fits; a fit reaching a table still being built
+    waits for it (``build_claim``). Stale tables are left to the fits (``rebuild_stale``)."""
+    missing = [
+        (det, model)
+        for det, model in pairs
+        if not model_table_path(det, get_model(model), directory).exists()
+    ]
+    results = []
+    with tqdm(missing, desc="model tables", unit="table", position=1, disable=not progress) as bar:
+        for det, model in bar:
+            bar.set_postfix_str(f"{det} {model}")
+            results.append(build_model_table(det, model, directory=directory))
+    return results
 
 
 def main(argv=None) -> None:

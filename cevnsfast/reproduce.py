@@ -56,6 +56,7 @@ def reproduce(out_dir: Path, progress: bool = True) -> list[Artifact]:
     numba.set_num_threads(max(1, threads // 2))  # two processes share the cores
     queue = deque(region_jobs(include_csi))
     regions: dict = {}
+    builder, builds = _start_table_builds(include_csi, progress)
     try:
         with (
             ProcessPoolExecutor(
@@ -92,10 +93,55 @@ def reproduce(out_dir: Path, progress: bool = True) -> list[Artifact]:
             spectra, scenarios = worker.result()
             artifacts += spectra + single + draw_region_figures(out_dir, include_csi, regions)
             artifacts += scenarios + fc
+        if builds is not None:
+            builds.result()  # raises a build's error (the fits then failed on it too)
     finally:
         numba.set_num_threads(threads)
+        builder.shutdown(cancel_futures=True)
     write_index(out_dir, artifacts, time.perf_counter() - start)
     return artifacts
+
+
+def _start_table_builds(
+    include_csi: bool, progress: bool
+) -> tuple[ProcessPoolExecutor, Future | None]:
+    """A third process building the scenario section's missing tables while the paper
+    section and the fits run (``_build_scenario_tables``); its future, None if none miss."""
+    builder = ProcessPoolExecutor(1, mp_context=get_context("spawn"))
+    pending = _missing_scenario_tables() if include_csi else []
+    builds = builder.submit(_build_scenario_tables, pending, progress) if pending else None
+    return builder, builds
+
+
+def _missing_scenario_tables() -> list[tuple[str, str]]:
+    """(detector, model) of every model table of the scenario section not built yet, in the
+    order of ``SCENARIOS``; LAr 2020 only when its data release is there."""
+    from cevnsfast.detectors.spec import load_spec
+    from cevnsfast.likelihood.registry import NSI_MODEL
+    from cevnsfast.likelihood.scenarios import SCENARIOS
+    from cevnsfast.model_tables import model_table_path
+    from cevnsfast.models.scenarios import get_model
+
+    detectors = ["csi2021", *([] if load_spec("lar2020").missing_inputs() else ["lar2020"])]
+    models = dict.fromkeys(sc.model for sc in SCENARIOS.values() if sc.model != NSI_MODEL)
+    return [
+        (det, m)
+        for m in models
+        for det in detectors
+        if not model_table_path(det, get_model(m)).exists()
+    ]
+
+
+def _build_scenario_tables(pairs: list[tuple[str, str]], progress: bool) -> None:
+    """Worker: the LAr 2020 table (the fits open it first), then the model tables from the
+    last scenario's backwards. The fits build the first ones as they reach them; the two
+    meet in the middle, and the lock makes whoever comes second wait and reuse the table."""
+    from cevnsfast.build_tables.build import build_all
+    from cevnsfast.build_tables.model_tables import build_missing_model_tables
+
+    if any(det == "lar2020" for det, _ in pairs):
+        build_all(["lar2020"], progress=False)
+    build_missing_model_tables(pairs[::-1], progress=progress)
 
 
 def _init_worker(threads: int) -> None:

@@ -130,8 +130,9 @@ def array_sha256(value: np.ndarray) -> str:
 
 
 def build_lock(path: Path) -> FileLock:
-    """The file lock that serialises writes of the table at ``path``."""
-    return FileLock(str(path) + ".lock", timeout=LOCK_TIMEOUT_S)
+    """The file lock that serialises builds and writes of the table at ``path`` (one instance
+    per path in a process, so a build holding it can call ``write_table``)."""
+    return FileLock(str(path) + ".lock", timeout=LOCK_TIMEOUT_S, is_singleton=True)
 
 
 def write_table(path: Path, arrays: dict[str, np.ndarray], attrs: dict[str, Any]) -> None:
