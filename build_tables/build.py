@@ -89,23 +89,32 @@ def _build_detector(spec, settings: QuadratureSettings, digest: str, path: Path)
         path,
         arrays,
         {
-            "detector": spec.name,
-            "spec": spec.raw,
-            "physics": spec.physics,
-            "spec_hash": spec.hash(),
-            "settings": settings.as_dict(),
-            "input_hash": digest,
-            "observable_unit": spec.observable,
-            "nuclei": [t.nucleus.name for t in detector.targets],
-            "components": list(COMPONENT_NAMES),
+            **provenance(spec, settings, digest, detector),
             "structures": list(STRUCTURES),
             "couplings": ["SM", *COUPLING_NAMES],
             "base_units": "events per unit coupling-structure weight (see models.couplings)",
             "fluence_per_flavour_cm2": detector.fluence_cm2,
-            "bin_shape": [len(spec.bin_edges) - 1, spec.n_time_bins],
-            "nuisance_axes": list(spec.nuisances),
         },
     )
+
+
+def provenance(spec, settings: QuadratureSettings, digest: str, detector: Detector) -> dict:
+    """Attributes every table carries (detector and model tables): the spec and physics it was
+    built from, the quadrature settings, the input hash, and the detector's nuclei, flux
+    components, bin shape and shape-nuisance axes."""
+    return {
+        "detector": spec.name,
+        "spec": spec.raw,
+        "physics": spec.physics,
+        "spec_hash": spec.hash(),
+        "settings": settings.as_dict(),
+        "input_hash": digest,
+        "observable_unit": spec.observable,
+        "nuclei": [t.nucleus.name for t in detector.targets],
+        "components": list(COMPONENT_NAMES),
+        "bin_shape": [len(spec.bin_edges) - 1, spec.n_time_bins],
+        "nuisance_axes": list(spec.nuisances),
+    }
 
 
 def _base_at(spec, settings: QuadratureSettings, axis: str, value: float) -> np.ndarray:

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from cevnsfast.build_tables.build import BuildResult, build_claim
+from cevnsfast.build_tables.build import BuildResult, build_claim, provenance
 from cevnsfast.constants import (
     ALPHA_EM,
     E_MAX_DELAYED_MEV,
@@ -57,7 +57,6 @@ from cevnsfast.models.scenarios import get_model
 from cevnsfast.models.terms import Kernel, Model
 from cevnsfast.physics.electron_scattering import electron_e_min_mev
 from cevnsfast.physics.flux import (
-    COMPONENT_NAMES,
     FLUX_COMPONENTS,
     FluxComponent,
     delayed_inverse_moments,
@@ -406,26 +405,16 @@ def build_model_table(
 
 
 def _attributes(model: Model, spec, settings, digest: str, kernels, detector) -> dict:
-    """Provenance and axis attributes of a model table."""
+    """Provenance (``build.provenance``) and model attributes of a model table."""
     return {
-        "detector": spec.name,
+        **provenance(spec, settings, digest, detector),
         "model": model.definition(),
         "model_name": model.name,
-        "spec": spec.raw,
-        "physics": spec.physics,
-        "spec_hash": spec.hash(),
-        "settings": settings.as_dict(),
-        "input_hash": digest,
-        "observable_unit": spec.observable,
-        "nuclei": [t.nucleus.name for t in detector.targets],
-        "components": list(COMPONENT_NAMES),
         "kernels": [k.key for k in kernels],
         "couplings": ["SM", *model.coupling_names],
         "coupling_units": ["1", *[c.unit for c in model.couplings]],
         "axis": model.axis.as_dict() if model.axis else None,
         "base_units": "events per unit matrix entry (see models.terms)",
-        "bin_shape": [len(spec.bin_edges) - 1, spec.n_time_bins],
-        "nuisance_axes": list(spec.nuisances),
     }
 
 
