@@ -637,10 +637,8 @@ def poisson_chi2(
     Shapes: observed, sig0 (b,); shape_grid (K, G, b); grid_values (K, G); backgrounds (M, b);
     sigma_norm (1+M,); sigma_shape, shape_center (K,). See the module docstring for the model.
     """
-    n_par = 1 + backgrounds.shape[0] + shape_grid.shape[0]
-    w, work, vecs, mats, _ = _scratch(observed.shape[0], n_par, shape_grid)
+    w, work, vecs, mats, _ = poisson_scratch(observed, backgrounds, shape_grid)
     tensors, x, filled = _eager(observed, shape_grid)
-    _prepare_data(observed, backgrounds, work)
     _prepare(sig0, work)
     return _poisson_core(
         params, observed, sig0, shape_grid, grid_values, backgrounds, sigma_norm,
@@ -667,9 +665,8 @@ def poisson_chi2_grad_hess(
     Bins with N_th at the floor contribute neither gradient nor Hessian.
     """
     n_par = 1 + backgrounds.shape[0] + shape_grid.shape[0]
-    w, work, _, _, _ = _scratch(observed.shape[0], n_par, shape_grid)
+    w, work, _, _, _ = poisson_scratch(observed, backgrounds, shape_grid)
     tensors, x, filled = _eager(observed, shape_grid)
-    _prepare_data(observed, backgrounds, work)
     _prepare(sig0, work)
     grad = np.empty(n_par)
     hess = np.empty((n_par, n_par))
@@ -808,7 +805,7 @@ def _newton(
         # the step takes a shape nuisance across a grid node, where the interpolant's
         # curvature jumps and the quadratic model of this side does not hold
         last = damp == 0.0 and -0.5 * slope <= np.sqrt(tol)
-        for k in range(n_par - n_norm):
+        for k in range(n_par - n_norm if last else 0):
             xg = grid_values[k]
             ng = _n_grid(xg)
             th = x[n_norm + k]
@@ -1118,7 +1115,8 @@ def profile_poisson_batch(
 # --- Poisson χ² with the signal from quadratic-form tables ---------------------------------
 
 MAX_NEWTON_STEPS = 100
-"""Default cap on the Newton systems per run of ``profile_quadratic`` (typically 2–5 are used)."""
+"""Cap on the Newton systems per run of the experiments' profiles (``profile_quadratic``'s
+default; typically 1–5 are used)."""
 CHI2_TOLERANCE = 1e-10
 """Default convergence tolerance on the Newton decrement, in χ² units."""
 
@@ -1147,13 +1145,14 @@ def _profile_quadratic_into(
 
 
 @nb.njit(**_JIT)
-def _quadratic_buffers(tensor, shape_tensors, observed, n_par):
+def _quadratic_buffers(tensor, shape_tensors, observed, backgrounds):
+    """(scratch of ``poisson_scratch``, sig0, shape grid, filled flags) for the tables."""
     n_bins = observed.shape[0]
     # nodes are written on first use (table bins only); bins past the table's (extra
     # measurements) keep zero signal
     shape_grid = np.empty((shape_tensors.shape[0], shape_tensors.shape[1], n_bins))
     shape_grid[:, :, tensor.shape[2] :] = 0.0
-    scratch = _scratch(n_bins, n_par, shape_grid)
+    scratch = poisson_scratch(observed, backgrounds, shape_grid)
     sig0 = np.zeros(n_bins)
     filled = np.empty((shape_tensors.shape[0], shape_tensors.shape[1]), dtype=np.bool_)
     return scratch, sig0, shape_grid, filled
@@ -1182,8 +1181,9 @@ def profile_quadratic(
     than the tables: the signal is zero in those extra measurement bins (e.g. the CsI AC
     sample). Returns (χ²_min, params_min, n_iter, ok)."""
     n_par = 1 + backgrounds.shape[0] + shape_tensors.shape[0]
-    scratch, sig0, shape_grid, filled = _quadratic_buffers(tensor, shape_tensors, observed, n_par)
-    _prepare_data(observed, backgrounds, scratch[1])
+    scratch, sig0, shape_grid, filled = _quadratic_buffers(
+        tensor, shape_tensors, observed, backgrounds
+    )
     out = np.empty(n_par)
     f, n_iter, ok = _profile_quadratic_into(
         tensor, shape_tensors, grid_sizes, grid_values, x, observed, backgrounds, sigma_norm,
@@ -1269,9 +1269,8 @@ def profile_quadratic_batch(
     n_blocks = (n_points + WARM_BLOCK - 1) // WARM_BLOCK
     for blk in nb.prange(n_blocks):
         scratch, sig0, shape_grid, filled = _quadratic_buffers(
-            tensor, shape_tensors, observed, n_par
+            tensor, shape_tensors, observed, backgrounds
         )
-        _prepare_data(observed, backgrounds, scratch[1])
         start = x0.copy()
         first = blk * WARM_BLOCK
         for p in range(first, min(n_points, first + WARM_BLOCK)):

@@ -70,6 +70,8 @@ from cevnsfast.kernels import quadratic_form_into
 from cevnsfast.likelihood.base import Experiment, FitResult
 from cevnsfast.likelihood.toydata import PoissonToys
 from cevnsfast.profile_kernels import (
+    CHI2_TOLERANCE,
+    MAX_NEWTON_STEPS,
     WARM_BLOCK,
     interpolate_shape,
     next_start,
@@ -285,7 +287,7 @@ def _chi2_block(
         )
         chi2[p], _, ok[p] = profile_poisson_into(
             observed, sig0, shape_grid, grid_values, backgrounds, sigma_norm, sigma_shape,
-            shape_center, start, x0, 100, 1e-10, scratch, pars[p],
+            shape_center, start, x0, MAX_NEWTON_STEPS, CHI2_TOLERANCE, scratch, pars[p],
         )  # fmt: skip
         next_start(xs, pars, ok, 0, p, x0, start)
 
@@ -325,8 +327,8 @@ def _chi2_point(
         sigma_shape,
         shape_center,
         x0,
-        100,
-        1e-10,
+        MAX_NEWTON_STEPS,
+        CHI2_TOLERANCE,
     )
 
 
