@@ -84,7 +84,7 @@ class RatePredictor:
         index = [0] + [stored.index(n) for n in names]
         arrays = self.table.arrays
         # kernel order [i, j, bin] (``kernels``); the table stores [bin, i, j]
-        self.tensor = kernel_layout(arrays["tensor"][:, index][:, :, index])
+        self.tensor = kernel_layout(arrays["tensor"], index)
         self.bin_edges = arrays["bin_edges"]
         self.time_edges_us = arrays.get("time_edges_us")
         self.unit = self.table.attrs["observable_unit"]
@@ -99,8 +99,7 @@ class RatePredictor:
             grid = arrays[f"grid_{axis}"]
             self.grid_values[k, : len(grid)] = grid
             self.grid_sizes[k] = len(grid)
-            block = arrays[f"tensor_{axis}"][:, :, index][..., index]  # [g, b, i, j]
-            self.shape_tensors[k, : len(grid)] = kernel_layout(block)
+            kernel_layout(arrays[f"tensor_{axis}"], index, self.shape_tensors[k, : len(grid)])
 
     @property
     def coupling_names(self) -> list[str]:

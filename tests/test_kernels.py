@@ -26,6 +26,20 @@ def test_one_point_equals_einsum_with_zero_couplings():
         np.testing.assert_allclose(quadratic_form(tensor, x), expected, rtol=1e-13, atol=1e-12)
 
 
+def test_layout_of_chosen_couplings_into_a_buffer():
+    """Selecting couplings (any order) and writing into a slice of a padded buffer gives the
+    stored tensor's own entries, moved to [..., i, j, bin]."""
+    rng = np.random.default_rng(5)
+    stored = _symmetric(rng, 3, 7, 13, 4, 4)  # [axis, grid point, bin, i, j]
+    index = [0, 3, 1]
+    expected = np.moveaxis(stored[..., index, :][..., index], -3, -1)
+    np.testing.assert_array_equal(kernel_layout(stored, index), expected)
+    buffer = np.full((3, 9, 3, 3, 13), -1.0)
+    kernel_layout(stored, index, buffer[:, :7])
+    np.testing.assert_array_equal(buffer[:, :7], expected)
+    assert np.all(buffer[:, 7:] == -1.0)
+
+
 def test_batch_and_grids_equal_single_points():
     rng = np.random.default_rng(4)
     stored = _symmetric(rng, 2, 3, 11, 4, 4)  # [axis, grid point, bin, i, j]

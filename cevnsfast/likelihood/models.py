@@ -45,13 +45,13 @@ def _kernel_tensors(table: Table, index: tuple[int, ...]) -> tuple[np.ndarray, n
     key = ("kernel_tensors", index)
     if key not in table.derived:
         arrays, axes = table.arrays, list(table.attrs.get("nuisance_axes", []))
-        nominal = kernel_layout(arrays["tensor"][:, :, index][..., index])
+        nominal = kernel_layout(arrays["tensor"], index)
         n_a, n_bins, n_x = nominal.shape[0], nominal.shape[3], len(index)
         g_max = max([len(arrays[f"grid_{a}"]) for a in axes], default=0)
         shapes = np.zeros((n_a, len(axes), g_max, n_x, n_x, n_bins))
         for k, axis in enumerate(axes):
-            block = arrays[f"tensor_{axis}"][..., index, :][..., index]  # [a, g, b, i, j]
-            shapes[:, k, : block.shape[1]] = kernel_layout(block)
+            block = arrays[f"tensor_{axis}"]  # [a, g, b, i, j]
+            kernel_layout(block, index, shapes[:, k, : block.shape[1]])
         nominal.flags.writeable = shapes.flags.writeable = False
         table.derived[key] = (nominal, shapes)
     return table.derived[key]
