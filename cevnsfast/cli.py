@@ -98,6 +98,29 @@ def main() -> None:
     from cevnsfast.build_tables import enable_builds
 
     enable_builds()  # the command line builds a missing table on first use
+    _avoid_hugepage_stalls()
+
+
+HUGEPAGE_ENV = "NUMPY_MADVISE_HUGEPAGE"
+
+
+def _avoid_hugepage_stalls() -> None:
+    """Turn off numpy's transparent-hugepage advice for arrays ≥ 4 MB in this command and the
+    processes it spawns, unless the user set ``NUMPY_MADVISE_HUGEPAGE`` (numpy's switch,
+    numpy.org/doc/stable/reference/global_state.html). Where the kernel's THP ``defrag``
+    setting is ``madvise`` (Ubuntu's default) and memory is fragmented, faulting in such an
+    array stalls in synchronous compaction (numpy issue #31590): measured here, building a
+    model table's kernel tensors took 0.65 s instead of 0.07 s, and reproduce spent 13 s of
+    system time in page faults. Our arrays are ≤ 60 MB and read in short passes, so huge
+    pages gain nothing measurable (README, "Performance")."""
+    if HUGEPAGE_ENV in os.environ:
+        return
+    os.environ[HUGEPAGE_ENV] = "0"  # spawned workers read it when they import numpy
+    try:
+        from numpy._core.multiarray import _set_madvise_hugepage
+    except ImportError:  # numpy < 2
+        from numpy.core.multiarray import _set_madvise_hugepage
+    _set_madvise_hugepage(False)
 
 
 main.params.extend(_path_options())

@@ -47,3 +47,27 @@ def test_scenario_list_and_fit():
     assert abs(payload["chi2_min"]) < 1e-6  # Asimov data at the SM point
     wrong = runner.invoke(main, ["scenario", "nai", "light_vector_universal", "--set", "g=1"])
     assert wrong.exit_code != 0 and "give a value for mass_mev" in str(wrong.exception)
+
+
+def test_commands_turn_off_numpy_hugepage_advice_unless_the_user_chose(monkeypatch):
+    """The CLI sets numpy's switch (and the environment its worker processes inherit) to 0;
+    a value the user set is left alone."""
+    import os
+
+    from cevnsfast.cli import HUGEPAGE_ENV
+
+    try:
+        from numpy._core.multiarray import _get_madvise_hugepage, _set_madvise_hugepage
+    except ImportError:  # numpy < 2
+        from numpy.core.multiarray import _get_madvise_hugepage, _set_madvise_hugepage
+    previous = _set_madvise_hugepage(True)
+    try:
+        monkeypatch.delenv(HUGEPAGE_ENV, raising=False)
+        assert CliRunner().invoke(main, ["detectors"]).exit_code == 0
+        assert os.environ[HUGEPAGE_ENV] == "0" and not _get_madvise_hugepage()
+        _set_madvise_hugepage(True)
+        monkeypatch.setenv(HUGEPAGE_ENV, "1")
+        assert CliRunner().invoke(main, ["detectors"]).exit_code == 0
+        assert os.environ[HUGEPAGE_ENV] == "1" and _get_madvise_hugepage()
+    finally:
+        _set_madvise_hugepage(previous)
