@@ -276,39 +276,47 @@ def paper_region_figures(out_dir: Path, include_csi: bool, progress: bool = True
     return draw_region_figures(out_dir, include_csi, regions)
 
 
+def figure_jobs(number: int, include_csi: bool) -> list[tuple[str, Panel]]:
+    """The (experiments, panel) regions Fig. ``number`` draws (a subset of ``region_jobs``)."""
+    _, panels, _ = FIGURES[number]
+    return [(exp, panel) for panel in panels for exp in panel_series(number, include_csi)]
+
+
+def draw_region_figure(
+    out_dir: Path, number: int, include_csi: bool, regions: dict[tuple[str, Panel], Region2D]
+) -> Artifact:
+    """Fig. ``number`` (PNG + PDF) from its computed ``regions`` (``figure_jobs``)."""
+    title, panels, _ = FIGURES[number]
+    series = panel_series(number, include_csi)
+    ncols = min(2, len(panels))
+    nrows = (len(panels) + ncols - 1) // ncols
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.8 * ncols, 4.3 * nrows), squeeze=False)
+    for ax in axes.ravel()[len(panels) :]:
+        ax.set_visible(False)
+    for ax, panel in zip(axes.ravel(), panels, strict=False):
+        for exp in series:
+            draw_region(ax, regions[(exp, panel)], STYLES[exp])
+        _frame(ax, panel.x, panel.y, panel.x_range, panel.y_range)
+        _legend(ax, series)
+        if panel.inset:
+            _inset(ax, panel, [(regions[(exp, panel)], STYLES[exp]) for exp in series])
+    fig.suptitle(title.split(" — ")[1] + " (90 % C.L., 2 dof)", fontsize=11)
+    fig.tight_layout()
+    paths = plots.save(fig, Path(out_dir) / f"fig{number}_regions")
+    return Artifact(
+        SECTION, title, "figure", paths[0], _caption(number, include_csi, panels), paths[1:]
+    )
+
+
 def draw_region_figures(
     out_dir: Path, include_csi: bool, regions: dict[tuple[str, Panel], Region2D]
 ) -> list[Artifact]:
     """Figs. 6–9 and the extent table from the computed ``regions`` (``region_jobs``)."""
-    out_dir = Path(out_dir)
-    artifacts = []
-    for number, (title, panels, _) in FIGURES.items():
-        series = panel_series(number, include_csi)
-        ncols = min(2, len(panels))
-        nrows = (len(panels) + ncols - 1) // ncols
-        fig, axes = plt.subplots(nrows, ncols, figsize=(4.8 * ncols, 4.3 * nrows), squeeze=False)
-        for ax in axes.ravel()[len(panels) :]:
-            ax.set_visible(False)
-        for ax, panel in zip(axes.ravel(), panels, strict=False):
-            for exp in series:
-                draw_region(ax, regions[(exp, panel)], STYLES[exp])
-            _frame(ax, panel.x, panel.y, panel.x_range, panel.y_range)
-            _legend(ax, series)
-            if panel.inset:
-                _inset(ax, panel, [(regions[(exp, panel)], STYLES[exp]) for exp in series])
-        fig.suptitle(title.split(" — ")[1] + " (90 % C.L., 2 dof)", fontsize=11)
-        fig.tight_layout()
-        paths = plots.save(fig, out_dir / f"fig{number}_regions")
-        artifacts.append(
-            Artifact(
-                SECTION, title, "figure", paths[0], _caption(number, include_csi, panels), paths[1:]
-            )
-        )
-    artifacts.append(_extent_table(out_dir, regions, include_csi))
-    return artifacts
+    artifacts = [draw_region_figure(out_dir, n, include_csi, regions) for n in FIGURES]
+    return [*artifacts, region_extent_table(out_dir, regions, include_csi)]
 
 
-def _extent_table(out_dir: Path, regions: dict, include_csi: bool) -> Artifact:
+def region_extent_table(out_dir: Path, regions: dict, include_csi: bool) -> Artifact:
     """Markdown + CSV: each region's extent on the grid and whether it closes in the frame."""
     rows = []
     for number, (_, panels, _) in FIGURES.items():
