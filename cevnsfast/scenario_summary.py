@@ -48,6 +48,8 @@ class ScenarioFit:
     """(masses (n,), g (n, k), χ² (n, k)) of ``cancellation_band_scan``, or None."""
     conventions: tuple[str, ...] = ()
     """``experiment_convention`` of every part of the fitted experiment."""
+    sign_free: tuple[str, ...] = ()
+    """Parameters whose sign the fit does not determine (``mirror_degenerate``)."""
 
     @property
     def chi2_per_dof(self) -> float:
@@ -135,6 +137,7 @@ def fit_scenario(
         best_point, chi2_min = _refine(exp, params, start, float(band_scan[2][i, j]))
     best = dict(zip(exp.coupling_names, map(float, best_point), strict=True))
     fit = exp.fit(best)
+    sign_free = mirror_degenerate(exp, params, best, chi2_min)
     ndof = fit.ndof - len(sc.parameters)
     on_edge, at_bound = edges_of(params, best, sizes, sc.flat_beyond)
     return ScenarioFit(
@@ -151,7 +154,31 @@ def fit_scenario(
         at_bound,
         band_scan,
         tuple(experiment_convention(p) for p in exp.parts),
+        sign_free,
     )
+
+
+SIGN_TOLERANCE = 1e-6
+"""Largest χ² difference between a best fit and its mirror image in one parameter (p → −p,
+the others kept) for which the two count as equally good (the profiles converge to 1e-10)."""
+
+
+def mirror_degenerate(
+    exp: Experiment, params: Sequence[ScanParameter], best: Mapping[str, float], chi2_min: float
+) -> tuple[str, ...]:
+    """Names of the parameters (ranges around 0) whose best-fit sign the data do not fix:
+    χ² at p → −p equals χ²_min within ``SIGN_TOLERANCE``. Couplings that enter the rate only
+    squared (flavour-changing NSI, the GNI scalar and tensor terms, which do not interfere
+    with the SM vector current) have exactly mirrored minima, and which of the two the fit
+    lands on is decided by round-off, not by the data."""
+    names = []
+    for p in params:
+        value = best[p.name]
+        if not (p.lo < 0.0 < p.hi) or value == 0.0 or not p.lo <= -value <= p.hi:
+            continue
+        if abs(exp.chi2({**best, p.name: -value}) - chi2_min) <= SIGN_TOLERANCE:
+            names.append(p.name)
+    return tuple(names)
 
 
 def _plane(exp: ModelExperiment, grids: Sequence[np.ndarray], part_grids: dict | None):
@@ -286,7 +313,9 @@ def _format_best(fit: ScenarioFit) -> str:
     parts = []
     for p in fit.parameters:
         unit = "" if p.unit in ("", "1") else f" {p.unit}"
-        parts.append(f"{p.label or p.name} = {fit.best[p.name]:.4g}{unit}")
+        value = fit.best[p.name]
+        shown = f"±{abs(value):.4g}" if p.name in fit.sign_free else f"{value:.4g}"
+        parts.append(f"{p.label or p.name} = {shown}{unit}")
     return ", ".join(parts)
 
 
@@ -515,6 +544,22 @@ def _edge_and_convention_notes(fits: list[ScenarioFit]) -> list:
         else "No best fit lies on an arbitrary scan-range edge."
     )
     notes.append(Artifact(SECTION, "Best fits on range edges", "note", None, text))
+    mirrored = [f for f in fits if f.sign_free]
+    if mirrored:
+        notes.append(
+            Artifact(
+                SECTION,
+                "Best fits with an undetermined sign",
+                "note",
+                None,
+                "A best-fit value printed as ±|p| has a mirror-image minimum at −p with the "
+                f"same χ²_min (within {SIGN_TOLERANCE:g}); the data do not fix its sign "
+                "(couplings that enter the rate only squared): "
+                + "; ".join(
+                    f"{f.scenario} on {f.experiment} ({', '.join(f.sign_free)})" for f in mirrored
+                ),
+            )
+        )
     return notes
 
 

@@ -293,3 +293,18 @@ def test_stale_lar_table_is_an_error_not_a_csi_only_summary(tmp_path, monkeypatc
     monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "no-releases"))
     names, notes = available_experiments(own)
     assert names == ["csi2021"] and "LAr 2020 left out" in notes[0]
+
+
+def test_a_coupling_that_enters_squared_has_its_best_fit_sign_marked_undetermined():
+    """Flavour-changing ε_eμ enters the rate only squared, ε_ee also linearly (interference):
+    the fit marks the first as mirror-degenerate (printed ±|ε|), never the second."""
+    sc = next(s for s in SCENARIOS.values() if s.couplings == ("eps_ee_dV", "eps_emu_dV"))
+    fit = fit_scenario(sc.name, "lar2020", [15, 15], band=False)
+    assert fit.sign_free == ("eps_emu_dV",)
+    exp = model_experiment("lar2020", sc.name)
+    mirror = {**fit.best, "eps_emu_dV": -fit.best["eps_emu_dV"]}
+    assert exp.chi2(mirror) == pytest.approx(fit.chi2_min, abs=summary.SIGN_TOLERANCE)
+    flipped = {**fit.best, "eps_ee_dV": -fit.best["eps_ee_dV"]}
+    assert exp.chi2(flipped) > fit.chi2_min + 0.01
+    shown = summary._format_best(fit)
+    assert f"±{abs(fit.best['eps_emu_dV']):.4g}" in shown and shown.count("±") == 1
