@@ -33,6 +33,7 @@ from cevnsfast.tables import (
     detector_rebuild_command,
     input_hash,
     read_table,
+    stored_attrs,
     table_path,
 )
 
@@ -53,11 +54,9 @@ def load_detector_table(
     build = builder("detector")
     if not path.exists() and build_missing and build is not None:
         build(name_or_path, directory=directory)
-    try:
-        import zarr
-
-        settings = dict(zarr.open_group(path, mode="r").attrs["settings"])
-    except Exception:  # missing or unreadable: read_table reports it with the fix
+    try:  # the stored attributes, from the load cache after the first read (as read_table)
+        settings = dict(stored_attrs(path)["settings"])
+    except Exception:  # missing, damaged or unreadable: read_table reports it with the fix
         settings = {}
     digest = input_hash(spec.canonical_json(), settings)
     return read_table(path, digest, detector_rebuild_command(name_or_path))
