@@ -214,7 +214,12 @@ class _RegionFigures:
         return [self.drawn[number] for number in FIGURES]
 
     def _draw(self, wait: bool) -> None:
-        from cevnsfast.figures.regions import FIGURES, draw_region_figure, figure_jobs
+        from cevnsfast.figures.regions import (
+            FIGURES,
+            compute_region,
+            draw_region_figure,
+            figure_jobs,
+        )
 
         for number in FIGURES:
             if number in self.drawn:
@@ -226,6 +231,15 @@ class _RegionFigures:
                 r is not None and not (isinstance(r, Future) and not r.done()) for r in results
             )
             if wait or done:
+                # None when waiting: a job a broken worker pool handed back after this
+                # process found the queue empty (``_feed_worker``); computed here
+                for job, r in zip(jobs, results, strict=True):
+                    if r is None:
+                        result = compute_region(*job)
+                        with self.lock:
+                            self.regions[job] = result
+                with self.lock:
+                    results = [self.regions[job] for job in jobs]
                 regions = {job: _value(r) for job, r in zip(jobs, results, strict=True)}
                 self.drawn[number] = draw_region_figure(
                     self.out_dir, number, self.include_csi, regions

@@ -140,3 +140,42 @@ def test_reproduce_without_csi_data(tmp_path, monkeypatch):
     assert "NaI + Cryo-CsI" in table and "CsI (2021)" not in table
     assert any(a.kind == "table" for a in artifacts)
     assert RatePredictor("nai").counts().sum() > 0
+
+
+def test_region_figures_are_drawn_once_each_when_their_scans_are_done(tmp_path, monkeypatch):
+    """``reproduce`` draws Figs. 6–9 as their scans finish: a figure waiting on a running
+    worker scan is left for later, and at the end a scan a broken worker pool handed back
+    (missing from the results) is computed in this process; figures come out in order."""
+    import threading
+    from concurrent.futures import Future
+
+    from cevnsfast import reproduce as rp
+    from cevnsfast.figures import regions as rg
+
+    computed, drawn = [], []
+    monkeypatch.setattr(rg, "compute_region", lambda *job: computed.append(job) or job)
+    monkeypatch.setattr(
+        rg, "draw_region_figure", lambda out, n, csi, regions: drawn.append((n, regions)) or n
+    )
+    jobs = {n: rg.figure_jobs(n, True) for n in rg.FIGURES}
+    first, *others = rg.FIGURES
+
+    def own(n):  # a scan that figure n alone draws
+        return next(j for j in jobs[n] if not any(j in jobs[m] for m in rg.FIGURES if m != n))
+
+    running, finished = Future(), Future()
+    finished.set_result("from the worker")
+    results: dict = {job: "here" for n in rg.FIGURES for job in jobs[n]}
+    results[own(first)] = running
+    results[own(others[0])] = finished
+    missing = own(others[-1])
+    del results[missing]
+    figures = rp._RegionFigures(tmp_path, True, results, threading.Lock())
+    figures.draw_ready()
+    assert [n for n, _ in drawn] == others[:-1]  # not the first (running), not the last
+    running.set_result("late")
+    figures.draw_all()
+    assert [n for n, _ in drawn] == [*others[:-1], first, others[-1]]
+    assert computed == [missing] and results[missing] == missing
+    assert drawn[-2][1][own(first)] == "late"
+    assert figures.artifacts() == list(rg.FIGURES)
