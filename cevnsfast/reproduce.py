@@ -225,25 +225,21 @@ class _RegionFigures:
             if number in self.drawn:
                 continue
             jobs = figure_jobs(number, self.include_csi)
+            if wait:
+                # a job missing now was handed back by a broken worker pool after this process
+                # found the queue empty (``_feed_worker``): computed here
+                with self.lock:
+                    missing = [job for job in jobs if job not in self.regions]
+                for job in missing:
+                    result = compute_region(*job)
+                    with self.lock:
+                        self.regions[job] = result
             with self.lock:
                 results = [self.regions.get(job) for job in jobs]
-            done = all(
-                r is not None and not (isinstance(r, Future) and not r.done()) for r in results
-            )
-            if wait or done:
-                # None when waiting: a job a broken worker pool handed back after this
-                # process found the queue empty (``_feed_worker``); computed here
-                for job, r in zip(jobs, results, strict=True):
-                    if r is None:
-                        result = compute_region(*job)
-                        with self.lock:
-                            self.regions[job] = result
-                with self.lock:
-                    results = [self.regions[job] for job in jobs]
-                regions = {job: _value(r) for job, r in zip(jobs, results, strict=True)}
-                self.drawn[number] = draw_region_figure(
-                    self.out_dir, number, self.include_csi, regions
-                )
+            if not wait and not all(_done(r) for r in results):
+                continue
+            regions = {job: _value(r) for job, r in zip(jobs, results, strict=True)}
+            self.drawn[number] = draw_region_figure(self.out_dir, number, self.include_csi, regions)
 
 
 def _feed_worker(pool, first: Future, queue: deque, lock, regions: dict, bar) -> None:
@@ -271,6 +267,11 @@ def _feed_worker(pool, first: Future, queue: deque, lock, regions: dict, bar) ->
 
 def _value(result):
     return result.result() if isinstance(result, Future) else result
+
+
+def _done(result) -> bool:
+    """A region is there: computed here, or the worker's future has finished."""
+    return result is not None and not (isinstance(result, Future) and not result.done())
 
 
 def write_index(out_dir: Path, artifacts: list[Artifact], seconds: float) -> Path:

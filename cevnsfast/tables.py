@@ -269,11 +269,9 @@ def stored_attrs(path: Path) -> dict[str, Any]:
 
 def stored_hash(path: Path) -> str | None:
     """The input hash of an intact table at ``path``; None if it is missing or damaged."""
-    if not Path(path).exists():
-        return None
     try:
-        return _read_verified(Path(path)).attrs.get("input_hash")
-    except TableError:
+        return stored_attrs(path).get("input_hash")
+    except TableError:  # missing or damaged
         return None
 
 
