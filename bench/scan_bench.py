@@ -156,6 +156,15 @@ def _dask_run(workers: int, scanner, warm, tables: Path, sources: dict, out: Pat
     return {"s": seconds, "cpu": cpu, "startup": started - start, "setup": setup, "ds": ds}
 
 
+EQUAL_RTOL = 1e-12
+"""Relative agreement required of the scans' χ² arrays. Not bit for bit: numba compiles a
+kernel's specialisation with its callees inlined or not depending on which of them the
+process already loaded from the on-disk cache, and under the kernels' ``reassoc`` fast-math
+flag the sums then associate differently. Measured: one CsI scan's χ² from a specialisation
+compiled in a later process differed from the cached one by ≤ 2e-13 in 68 of 1681 points;
+with every kernel compiled in one process (a fresh cache) all agreed bit for bit."""
+
+
 def bench_dask(quick: bool, tables: Path, tmp: Path) -> dict[str, dict]:
     """The same CsI 2021 scan (401×401, α0…α7 profiled at every point, Zarr store; 101×101
     with ``--quick``) on a LocalCluster of 1 and of 2 workers (one numba thread each), and
@@ -164,8 +173,8 @@ def bench_dask(quick: bool, tables: Path, tmp: Path) -> dict[str, dict]:
     Wall time of the scan as ``run_scan_dask``/``run_scan`` does it (store creation, tasks,
     reading the result back) on warmed-up clusters; cluster start-up and worker set-up are
     reported apart. The four set-ups take turns in each repeat (order rotated) so that slow
-    phases of a shared machine hit all of them; every run must give the same χ² array (bit
-    for bit: same chunks, same warm-start blocks), else the benchmark stops. Ratios: median
+    phases of a shared machine hit all of them; every run must give the same χ² array to
+    ``EQUAL_RTOL`` (same chunks, same warm-start blocks), else the benchmark stops. Ratios: median
     wall time of 1 over median of 2 (workers or threads), spread = min and max of the
     per-repeat ratios. The 1-minute load is recorded before and after (≳ 0.5 before means
     the machine was not quiet and the ratio is a lower bound).
@@ -187,6 +196,7 @@ def bench_dask(quick: bool, tables: Path, tmp: Path) -> dict[str, dict]:
     setups = [("dask", 1), ("dask", 2), ("local", 1), ("local", 2)]
     runs: dict[tuple[str, int], list[dict]] = {s: [] for s in setups}
     reference = None
+    max_difference = 0.0
     load_before = os.getloadavg()[0]
     for rep in range(repeats):
         for kind, k in setups[rep % 4 :] + setups[: rep % 4]:
@@ -200,8 +210,9 @@ def bench_dask(quick: bool, tables: Path, tmp: Path) -> dict[str, dict]:
             chi2 = r.pop("ds")["chi2"].values
             if reference is None:
                 reference = chi2
-            elif not np.array_equal(chi2, reference, equal_nan=True):
+            elif not np.allclose(chi2, reference, rtol=EQUAL_RTOL, atol=0.0, equal_nan=True):
                 raise RuntimeError(f"{kind} with {k}: χ² differs from the first run's")
+            max_difference = max(max_difference, float(np.nanmax(np.abs(chi2 - reference))))
             runs[(kind, k)].append(r)
     numba.set_num_threads(threads)
     load = [load_before, os.getloadavg()[0]]
@@ -234,7 +245,7 @@ def bench_dask(quick: bool, tables: Path, tmp: Path) -> dict[str, dict]:
             "load_1min": load,
             "cpu_s": {"1": cpu[(kind, 1)], "2": cpu[(kind, 2)]},
             "cores_used": {"1": cores[(kind, 1)], "2": cores[(kind, 2)]},
-            "results_equal": True,
+            "results_max_abs_difference": max_difference,
             "baseline_ratio": None,
         }
     starts = np.array([r["startup"] for r in runs[("dask", 2)]])

@@ -62,6 +62,18 @@ def load_detector_table(
     return read_table(path, digest, detector_rebuild_command(name_or_path))
 
 
+def nuisance_grids(
+    arrays: Mapping[str, np.ndarray], axes: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(grid values [axis, node], node counts [axis]) of a table's shape-nuisance ``axes``,
+    padded to the longest grid with NaN (``profile_kernels`` reads NaN as padding)."""
+    sizes = np.array([len(arrays[f"grid_{a}"]) for a in axes], dtype=np.int64)
+    values = np.full((len(axes), int(sizes.max(initial=0))), np.nan)
+    for k, axis in enumerate(axes):
+        values[k, : sizes[k]] = arrays[f"grid_{axis}"]
+    return values, sizes
+
+
 class RatePredictor:
     """Counts per bin of one detector as a quadratic form in a chosen subset of couplings."""
 
@@ -88,17 +100,12 @@ class RatePredictor:
         self.time_edges_us = arrays.get("time_edges_us")
         self.unit = self.table.attrs["observable_unit"]
         self.nuisance_axes: list[str] = list(self.table.attrs.get("nuisance_axes", []))
-        # shape-nuisance grids, padded to a common length (NaN grid values mark padding)
-        n_axes, n_bins, n_x = len(self.nuisance_axes), self.n_bins, len(index)
-        g_max = max([len(arrays[f"grid_{a}"]) for a in self.nuisance_axes], default=0)
-        self.grid_values = np.full((n_axes, g_max), np.nan)
-        self.grid_sizes = np.zeros(n_axes, dtype=np.int64)
-        self.shape_tensors = np.zeros((n_axes, g_max, n_x, n_x, n_bins))
+        self.grid_values, self.grid_sizes = nuisance_grids(arrays, self.nuisance_axes)
+        n_x = len(index)
+        self.shape_tensors = np.zeros((*self.grid_values.shape, n_x, n_x, self.n_bins))
         for k, axis in enumerate(self.nuisance_axes):
-            grid = arrays[f"grid_{axis}"]
-            self.grid_values[k, : len(grid)] = grid
-            self.grid_sizes[k] = len(grid)
-            kernel_layout(arrays[f"tensor_{axis}"], index, self.shape_tensors[k, : len(grid)])
+            grid = self.shape_tensors[k, : self.grid_sizes[k]]
+            kernel_layout(arrays[f"tensor_{axis}"], index, grid)
 
     @property
     def coupling_names(self) -> list[str]:

@@ -32,7 +32,7 @@ from cevnsfast.models.couplings import x_vector
 from cevnsfast.models.scenarios import get_model
 from cevnsfast.models.terms import Model
 from cevnsfast.profile_kernels import interp_weights
-from cevnsfast.rates import RatePredictor
+from cevnsfast.rates import RatePredictor, nuisance_grids
 from cevnsfast.tables import Table, builder
 
 
@@ -46,12 +46,10 @@ def _kernel_tensors(table: Table, index: tuple[int, ...]) -> tuple[np.ndarray, n
     if key not in table.derived:
         arrays, axes = table.arrays, list(table.attrs.get("nuisance_axes", []))
         nominal = kernel_layout(arrays["tensor"], index)
-        n_a, n_bins, n_x = nominal.shape[0], nominal.shape[3], len(index)
-        g_max = max([len(arrays[f"grid_{a}"]) for a in axes], default=0)
-        shapes = np.zeros((n_a, len(axes), g_max, n_x, n_x, n_bins))
-        for k, axis in enumerate(axes):
-            block = arrays[f"tensor_{axis}"]  # [a, g, b, i, j]
-            kernel_layout(block, index, shapes[:, k, : block.shape[1]])
+        grid_values, grid_sizes = nuisance_grids(arrays, axes)
+        shapes = np.zeros((nominal.shape[0], *grid_values.shape, *nominal.shape[1:]))
+        for k, axis in enumerate(axes):  # stored [a, g, b, i, j]
+            kernel_layout(arrays[f"tensor_{axis}"], index, shapes[:, k, : grid_sizes[k]])
         nominal.flags.writeable = shapes.flags.writeable = False
         table.derived[key] = (nominal, shapes)
     return table.derived[key]
@@ -101,18 +99,10 @@ class ModelPredictor(RatePredictor):
         self.axis = self.model.axis
         self.axis_grid = arrays["axis_values"] if self.axis else np.zeros(1)
         self._coord = self.axis.coordinate(self.axis_grid) if self.axis else np.zeros(1)
-        n_axes = len(self.nuisance_axes)
-        g_max = max([len(arrays[f"grid_{a}"]) for a in self.nuisance_axes], default=0)
-        self.grid_values = np.full((n_axes, g_max), np.nan)
-        self.grid_sizes = np.zeros(n_axes, dtype=np.int64)
-        for k, axis in enumerate(self.nuisance_axes):
-            grid = arrays[f"grid_{axis}"]
-            self.grid_values[k, : len(grid)] = grid
-            self.grid_sizes[k] = len(grid)
+        self.grid_values, self.grid_sizes = nuisance_grids(arrays, self.nuisance_axes)
         self._all_tensor, self._all_shape = _kernel_tensors(self.table, tuple(index))
-        n_x, n_bins = len(index), self._all_tensor.shape[3]
-        self.tensor = np.empty((n_x, n_x, n_bins))
-        self.shape_tensors = np.empty((n_axes, g_max, n_x, n_x, n_bins))
+        self.tensor = np.empty(self._all_tensor.shape[1:])
+        self.shape_tensors = np.empty(self._all_shape.shape[1:])
         self.axis_value: float | None = None
         self.set_axis(axis_value if axis_value is not None else self.default_axis_value())
 
