@@ -8,6 +8,7 @@
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -33,7 +34,6 @@ from cevnsfast.tables import (
     detector_rebuild_command,
     input_hash,
     read_table,
-    stored_attrs,
     table_path,
 )
 
@@ -54,12 +54,15 @@ def load_detector_table(
     build = builder("detector")
     if not path.exists() and build_missing and build is not None:
         build(name_or_path, directory=directory)
-    try:  # the stored attributes, from the load cache after the first read (as read_table)
-        settings = dict(stored_attrs(path)["settings"])
-    except Exception:  # missing, damaged or unreadable: read_table reports it with the fix
-        settings = {}
-    digest = input_hash(spec.canonical_json(), settings)
-    return read_table(path, digest, detector_rebuild_command(name_or_path))
+
+    def expected_hash(attrs: Mapping[str, Any]) -> str:
+        try:
+            settings = dict(attrs["settings"])
+        except Exception:  # absent or malformed: the hash differs and the table is stale
+            settings = {}
+        return input_hash(spec.canonical_json(), settings)
+
+    return read_table(path, expected_hash, detector_rebuild_command(name_or_path))
 
 
 def nuisance_grids(

@@ -27,7 +27,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -275,8 +275,13 @@ def stored_hash(path: Path) -> str | None:
         return None
 
 
-def read_table(path: Path, expected_hash: str, rebuild_hint: str) -> Table:
-    """Load a table, refusing it if it is missing, damaged or its provenance hash differs."""
+def read_table(
+    path: Path, expected_hash: str | Callable[[Mapping[str, Any]], str], rebuild_hint: str
+) -> Table:
+    """Load a table, refusing it if it is missing, damaged or its provenance hash differs.
+
+    ``expected_hash`` may be a function of the stored attributes (a detector table's hash
+    covers the integration settings it was built with), so the store is read once."""
     path = Path(path)
     if not path.exists():
         raise TableError(f"no table at {path}; build it with: {rebuild_hint}")
@@ -284,6 +289,8 @@ def read_table(path: Path, expected_hash: str, rebuild_hint: str) -> Table:
         table = _read_verified(path)
     except TableError as err:
         raise TableError(f"{err}. Rebuild it with: {rebuild_hint}") from err
+    if callable(expected_hash):
+        expected_hash = expected_hash(table.attrs)
     if table.attrs.get("input_hash") != expected_hash:
         raise TableError(
             f"table {path} is stale: it was built from other inputs (settings or code "
