@@ -19,6 +19,7 @@ the β_i exactly with the other nuisances; the number of degrees of freedom is u
 measurements, 9 parameters).
 """
 
+import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -163,7 +164,7 @@ class CsI2021(PoissonToys, Experiment):
         p = self.predictor
         key = (self.observed, self.centres, p, p.tensor, p.shape_tensors, p.grid_values)
         cached = self.__dict__.get("_kernel_arguments_cache")
-        if cached is not None and all(a is b for a, b in zip(cached[0], key, strict=True)):
+        if cached is not None and all(map(operator.is_, cached[0], key)):  # 0.35 µs, not 1.1
             return cached[1]
         backgrounds, sigma_norm, shape_center, scale = self.kernel_priors()
         arguments = (
