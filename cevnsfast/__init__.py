@@ -10,6 +10,7 @@ and names say which (``t_keVnr``, ``e_pe``).
 
 import hashlib
 import os
+import sys
 from pathlib import Path
 
 __version__ = "0.1.0"
@@ -20,7 +21,11 @@ def _numba_cache_dir() -> None:
 
     numba invalidates a cached function only when its own file changes, not when a kernel it
     calls from another module does; a cache directory per source hash makes every edit start
-    from a clean cache. Must run before numba is imported; ``NUMBA_CACHE_DIR`` wins if set.
+    from a clean cache. The environment variable reaches worker processes; when numba was
+    imported before cevnsfast (it reads its configuration once, at import), its
+    configuration is set too — else the kernels would use the default cache next to the
+    sources, where a kernel compiled against an older version of a callee stays valid.
+    ``NUMBA_CACHE_DIR`` wins if set.
     """
     if "NUMBA_CACHE_DIR" in os.environ:
         return
@@ -28,7 +33,11 @@ def _numba_cache_dir() -> None:
     for path in sorted(Path(__file__).resolve().parent.rglob("*.py")):
         digest.update(path.read_bytes())
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    os.environ["NUMBA_CACHE_DIR"] = str(base / "cevnsfast" / "numba" / digest.hexdigest()[:16])
+    cache_dir = str(base / "cevnsfast" / "numba" / digest.hexdigest()[:16])
+    os.environ["NUMBA_CACHE_DIR"] = cache_dir
+    config = sys.modules.get("numba.core.config")
+    if config is not None:
+        config.CACHE_DIR = cache_dir
 
 
 _numba_cache_dir()

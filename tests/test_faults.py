@@ -369,3 +369,23 @@ def test_shipped_releases_match_the_manifest():
     for release, module in ((CSI_RELEASE, csi2021), (LAR_RELEASE, lar2020)):
         assert set(module.RELEASE_FILES) <= set(manifest()[release.name])
         verify_release(release, module.RELEASE_FILES)
+
+
+def test_numba_imported_first_still_gets_the_source_keyed_cache(tmp_path):
+    """numba reads its cache directory once, at import: a script that imports numba before
+    cevnsfast must not fall back to the default cache next to the sources, where a kernel
+    compiled against an older version of a callee in another module stays valid."""
+    code = (
+        "import numba\n"
+        "import numpy as np\n"
+        "import cevnsfast.kernels as k\n"
+        "k.quadratic_form(np.zeros((1, 1, 2)), np.ones(1))\n"
+        "print(k.quadratic_form._cache.cache_path)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env["XDG_CACHE_HOME"] = str(tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    cache_path = done.stdout.strip()
+    assert cache_path.startswith(str(tmp_path / "cevnsfast" / "numba")), cache_path
