@@ -77,6 +77,22 @@ def nuisance_grids(
     return values, sizes
 
 
+def shape_kernel_tensors(
+    arrays: Mapping[str, np.ndarray], axes: Sequence[str], sizes: np.ndarray, index: Sequence[int]
+) -> np.ndarray:
+    """A table's shape-nuisance tensors restricted to the couplings ``index``, in kernel order
+    [..., nuisance axis, node, i, j, bin] (leading axes as stored, e.g. a model's axis; the
+    table stores [..., node, bin, i, j]), padded with zeros past each grid's ``sizes``
+    (``nuisance_grids``)."""
+    nominal = arrays["tensor"]  # [..., bin, i, j]
+    n_x = len(index)
+    shape = (*nominal.shape[:-3], len(axes), int(sizes.max(initial=0)), n_x, n_x)
+    out = np.zeros((*shape, nominal.shape[-3]))
+    for k, axis in enumerate(axes):
+        kernel_layout(arrays[f"tensor_{axis}"], index, out[..., k, : sizes[k], :, :, :])
+    return out
+
+
 class RatePredictor:
     """Counts per bin of one detector as a quadratic form in a chosen subset of couplings."""
 
@@ -104,11 +120,9 @@ class RatePredictor:
         self.unit = self.table.attrs["observable_unit"]
         self.nuisance_axes: list[str] = list(self.table.attrs.get("nuisance_axes", []))
         self.grid_values, self.grid_sizes = nuisance_grids(arrays, self.nuisance_axes)
-        n_x = len(index)
-        self.shape_tensors = np.zeros((*self.grid_values.shape, n_x, n_x, self.n_bins))
-        for k, axis in enumerate(self.nuisance_axes):
-            grid = self.shape_tensors[k, : self.grid_sizes[k]]
-            kernel_layout(arrays[f"tensor_{axis}"], index, grid)
+        self.shape_tensors = shape_kernel_tensors(
+            arrays, self.nuisance_axes, self.grid_sizes, index
+        )
 
     @property
     def coupling_names(self) -> list[str]:

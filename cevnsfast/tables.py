@@ -259,19 +259,13 @@ def _read_verified(path: Path) -> Table:
     return table
 
 
-def stored_attrs(path: Path) -> dict[str, Any]:
-    """The attributes of the intact table at ``path`` (read and verified once per process
-    while its files are unchanged); ``TableError`` if it is missing, damaged or unreadable."""
-    if not Path(path).exists():
-        raise TableError(f"no table at {path}")
-    return _read_verified(Path(path)).attrs
-
-
 def stored_hash(path: Path) -> str | None:
     """The input hash of an intact table at ``path``; None if it is missing or damaged."""
+    if not Path(path).exists():
+        return None
     try:
-        return stored_attrs(path).get("input_hash")
-    except TableError:  # missing or damaged
+        return _read_verified(Path(path)).attrs.get("input_hash")
+    except TableError:
         return None
 
 

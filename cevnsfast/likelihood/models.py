@@ -32,7 +32,7 @@ from cevnsfast.models.couplings import x_vector
 from cevnsfast.models.scenarios import get_model
 from cevnsfast.models.terms import Model
 from cevnsfast.profile_kernels import interp_weights
-from cevnsfast.rates import RatePredictor, nuisance_grids
+from cevnsfast.rates import RatePredictor, nuisance_grids, shape_kernel_tensors
 from cevnsfast.tables import Table, builder
 
 
@@ -46,10 +46,8 @@ def _kernel_tensors(table: Table, index: tuple[int, ...]) -> tuple[np.ndarray, n
     if key not in table.derived:
         arrays, axes = table.arrays, list(table.attrs.get("nuisance_axes", []))
         nominal = kernel_layout(arrays["tensor"], index)
-        grid_values, grid_sizes = nuisance_grids(arrays, axes)
-        shapes = np.zeros((nominal.shape[0], *grid_values.shape, *nominal.shape[1:]))
-        for k, axis in enumerate(axes):  # stored [a, g, b, i, j]
-            kernel_layout(arrays[f"tensor_{axis}"], index, shapes[:, k, : grid_sizes[k]])
+        _, grid_sizes = nuisance_grids(arrays, axes)
+        shapes = shape_kernel_tensors(arrays, axes, grid_sizes, index)
         nominal.flags.writeable = shapes.flags.writeable = False
         table.derived[key] = (nominal, shapes)
     return table.derived[key]
