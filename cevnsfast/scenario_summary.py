@@ -340,6 +340,9 @@ def _figure(sc: Scenario, fits: list[ScenarioFit]):
 
     colours = {"csi2021": "tab:red", "lar2020": "tab:blue", "csi2021+lar2020": "k"}
     fig, ax = plt.subplots(figsize=(5.4, 4.2))
+    # margins that hold the y label and the " 90 % C.L." note beside the axes: nothing
+    # reaches past the canvas, so ``plots.save`` cuts the PNG from its first render
+    fig.subplots_adjust(left=0.14, right=0.88)
     if len(sc.parameters) == 1:
         for f in fits:
             ax.plot(
