@@ -43,68 +43,74 @@ def reproduce(out_dir: Path, progress: bool = True) -> list[Artifact]:
             )
         )
     enable_builds()  # the model tables of the scenario summary are built as it needs them
-    # every detector table up to date before any fit: a stale one (left by a code change) is
-    # rebuilt here, where the fits would refuse it (LAr 2020 only with its release present)
-    lar = [] if load_spec("lar2020").missing_inputs() else ["lar2020"]
-    detectors = ["nai", "cryocsi", *(["csi2021"] if include_csi else []), *lar]
-    build_all(detectors, progress=progress)
     # two processes share the work: a spawned worker draws the paper's spectra and fits the
     # talk's scenarios (second section, sharing nothing with the rest), this one draws the
     # paper's single-coupling results and runs the Feldman–Cousins section (third); then both take
     # the independent region scans of Figs. 6–9 from a shared queue, the worker from its
     # front, this process from its back, so that neither idles while scans remain
-    from cevnsfast import paper
-    from cevnsfast.figures.regions import region_extent_table, region_jobs
-    from cevnsfast.stats.report import fc_section
-
     threads = numba.get_num_threads()
-    numba.set_num_threads(max(1, threads // 2))  # two processes share the cores
-    queue = deque(region_jobs(include_csi))
-    regions: dict = {}
-    builder, builds = _start_table_builds(include_csi, progress)
+    builder = builds = None
     try:
-        with (
-            ProcessPoolExecutor(
-                1,
-                mp_context=get_context("spawn"),
-                initializer=_init_worker,
-                initargs=(max(1, threads - threads // 2),),
-            ) as pool,
-            tqdm(
+        with ProcessPoolExecutor(
+            1,
+            mp_context=get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(max(1, threads - threads // 2),),
+        ) as pool:
+            # the worker starts now: its interpreter and imports (~2.5 s) overlap the table
+            # check and the imports here
+            pool.submit(int)
+            # every detector table up to date before any fit: a stale one (left by a code
+            # change) is rebuilt here, where the fits would refuse it (LAr 2020 only with its
+            # release present)
+            lar = [] if load_spec("lar2020").missing_inputs() else ["lar2020"]
+            detectors = ["nai", "cryocsi", *(["csi2021"] if include_csi else []), *lar]
+            build_all(detectors, progress=progress)
+            from cevnsfast import paper
+            from cevnsfast.figures.regions import region_extent_table, region_jobs
+            from cevnsfast.stats.report import fc_section
+
+            numba.set_num_threads(max(1, threads // 2))  # two processes share the cores
+            queue = deque(region_jobs(include_csi))
+            regions: dict = {}
+            builder, builds = _start_table_builds(include_csi, progress)
+            with tqdm(
                 total=2 + paper.n_profile_jobs() + len(queue),
                 desc="reproduce",
                 unit="step",
                 disable=not progress,
-            ) as bar,
-        ):
-            worker = pool.submit(_worker_sections, out_dir, include_csi)
-            lock = threading.Lock()
-            feeder = threading.Thread(
-                target=_feed_worker, args=(pool, worker, queue, lock, regions, bar)
-            )
-            feeder.start()
-            figures = _RegionFigures(out_dir, include_csi, regions, lock)
-            try:
-                single = paper.single_coupling_results(out_dir, include_csi, bar)
-                fc = fc_section(out_dir, include_csi)
-                bar.update(1)
-                _take_regions(queue, lock, regions, bar, pop=queue.pop, after=figures.draw_ready)
-                figures.draw_all()
-            except BaseException:
-                with lock:
-                    queue.clear()  # stop feeding the worker
-                raise
-            finally:
-                feeder.join()
-            regions = {job: _value(result) for job, result in regions.items()}
-            spectra, scenarios = worker.result()
-            artifacts += spectra + single + figures.artifacts()
-            artifacts += [region_extent_table(out_dir, regions, include_csi)] + scenarios + fc
+            ) as bar:
+                worker = pool.submit(_worker_sections, out_dir, include_csi)
+                lock = threading.Lock()
+                feeder = threading.Thread(
+                    target=_feed_worker, args=(pool, worker, queue, lock, regions, bar)
+                )
+                feeder.start()
+                figures = _RegionFigures(out_dir, include_csi, regions, lock)
+                try:
+                    single = paper.single_coupling_results(out_dir, include_csi, bar)
+                    fc = fc_section(out_dir, include_csi)
+                    bar.update(1)
+                    _take_regions(
+                        queue, lock, regions, bar, pop=queue.pop, after=figures.draw_ready
+                    )
+                    figures.draw_all()
+                except BaseException:
+                    with lock:
+                        queue.clear()  # stop feeding the worker
+                    raise
+                finally:
+                    feeder.join()
+                regions = {job: _value(result) for job, result in regions.items()}
+                spectra, scenarios = worker.result()
+                artifacts += spectra + single + figures.artifacts()
+                artifacts += [region_extent_table(out_dir, regions, include_csi)] + scenarios + fc
         if builds is not None:
             builds.result()  # raises a build's error (the fits then failed on it too)
     finally:
         numba.set_num_threads(threads)
-        builder.shutdown(cancel_futures=True)
+        if builder is not None:
+            builder.shutdown(cancel_futures=True)
     write_index(out_dir, artifacts, time.perf_counter() - start)
     return artifacts
 
@@ -149,12 +155,16 @@ def _build_scenario_tables(pairs: list[tuple[str, str]], progress: bool) -> None
 
 
 def _init_worker(threads: int) -> None:
-    """The worker process: its share of the numba threads, and table builds on demand (the
-    scenario summary builds its model tables as it needs them)."""
+    """The worker process: its share of the numba threads, table builds on demand (the
+    scenario summary builds its model tables as it needs them) and its imports."""
     from cevnsfast.build_tables import enable_builds
 
     numba.set_num_threads(threads)
     enable_builds()
+    # the modules of its sections, imported while the parent process checks the tables
+    import cevnsfast.figures.regions  # noqa: F401
+    import cevnsfast.paper  # noqa: F401
+    import cevnsfast.scenario_summary  # noqa: F401
 
 
 def _worker_sections(out_dir: Path, include_csi: bool) -> tuple[list, list]:
