@@ -137,3 +137,30 @@ def test_flavour_diagonal_profile_has_two_degenerate_minima():
     assert min(eps2) - 0.01 < first + second < max(eps2) + 0.01
     assert abs(chi2[left].min() - chi2[right].min()) < 0.5  # nearly degenerate
     assert chi2[np.argmin(np.abs(grid - 0.2))] - chi2.min() > 3  # separated by a barrier
+
+
+def test_single_points_reuse_work_arrays_per_thread(csi):
+    """chi2/profile reuse one set of work arrays per thread: every result equals a fresh
+    kernel call, a returned parameter vector is not overwritten by the next call, and
+    threads profiling at once do not share arrays."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from cevnsfast.profile_kernels import profile_quadratic
+
+    points = [np.array([v, -0.5 * v, 0.1, 0.2 * v]) for v in np.linspace(-0.3, 0.3, 41)]
+    tables, data, root_scale = csi._kernel_arguments()
+
+    def fresh(point):
+        return profile_quadratic(*tables, root_scale * csi.predictor.x_vector(point), *data)
+
+    first = csi.profile(points[0])
+    kept = first[1].copy()
+    for p in points[1:4]:
+        chi2, params, _ = csi.profile(p)
+        assert chi2 == fresh(p)[0]
+        np.testing.assert_array_equal(params, csi.physical_params(fresh(p)[1]))
+    np.testing.assert_array_equal(first[1], kept)
+    serial = [fresh(p)[0] for p in points]
+    with ThreadPoolExecutor(2) as pool:  # the kernel releases the GIL: the calls overlap
+        for _ in range(5):
+            assert list(pool.map(csi.chi2, points)) == serial

@@ -20,6 +20,7 @@ measurements, 9 parameters).
 """
 
 import operator
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -32,8 +33,9 @@ from cevnsfast.likelihood.toydata import PoissonToys
 from cevnsfast.profile_kernels import (
     CHI2_TOLERANCE,
     MAX_NEWTON_STEPS,
-    profile_quadratic,
     profile_quadratic_batch,
+    profile_quadratic_into,
+    quadratic_buffers,
 )
 from cevnsfast.rates import RatePredictor
 
@@ -185,15 +187,34 @@ class CsI2021(PoissonToys, Experiment):
         return arguments
 
     def _profile_kernel(self, values) -> tuple[float, np.ndarray, int, bool]:
+        """(χ²_min, kernel parameters at the minimum, n_iter, ok); the parameter array is
+        this thread's work array, overwritten by its next call."""
         tables, data, root_scale = self._kernel_arguments()
         x = self.predictor.x_vector(values)
-        return profile_quadratic(*tables, x if root_scale == 1.0 else root_scale * x, *data)
+        buffers = self._work_arrays(tables, data)
+        chi2, n_iter, ok = profile_quadratic_into(
+            *tables, x if root_scale == 1.0 else root_scale * x, *data, *buffers
+        )
+        return chi2, buffers[1], n_iter, ok
+
+    def _work_arrays(self, tables: tuple, data: tuple) -> tuple[tuple, np.ndarray]:
+        """(``quadratic_buffers``, output array) of the calling thread for the current kernel
+        arguments: single-point calls reuse them instead of allocating and preparing them."""
+        key = (threading.get_ident(), data)
+        cached = self.__dict__.get("_work_arrays_cache")
+        if cached is not None and cached[0][0] == key[0] and cached[0][1] is data:
+            return cached[1]
+        observed, backgrounds = data[0], data[1]
+        buffers = quadratic_buffers(tables[0], tables[1], observed, backgrounds)
+        arrays = (buffers, np.empty(1 + backgrounds.shape[0] + tables[1].shape[0]))
+        self._work_arrays_cache = (key, arrays)
+        return arrays
 
     def profile(self, values=None) -> tuple[float, np.ndarray, bool]:
         """(χ²_min, [α0, α1, α2, α3…, R/R₀, α6, α7], converged) at one coupling point; with
         ``ac_measurement`` α3 is one β_i per PE bin."""
         chi2, params, _, ok = self._profile_kernel(values)
-        return float(chi2), self.physical_params(params), bool(ok)
+        return float(chi2), self.physical_params(params.copy()), bool(ok)
 
     def signal_inputs(self, values=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(sig0, shape grids, grid values) the kernel profiles at one coupling point (zero
