@@ -114,7 +114,7 @@ def spectra_figure(out_dir: Path) -> Artifact:
             ls="--",
             label=f"steady-state bkg. ({background.sum():.0f})",
         )
-        ax.set_yscale("log")
+        plots.log_scale(ax, "y")
         ax.set_xlabel(f"reconstructed energy [{pred.unit}]")
         ax.set_ylabel("events / bin (3 years)")
         ax.set_title(title)

@@ -1,6 +1,7 @@
 """matplotlib figures: data with fitted components, Δχ² profiles. PNG and PDF."""
 
 import math
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import matplotlib.image  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from matplotlib.ticker import LogFormatterSciNotation  # noqa: E402
 from matplotlib.transforms import Bbox  # noqa: E402
 
 COLOURS = {
@@ -40,6 +42,37 @@ def _rasterise_dense(fig) -> None:
 
 DPI = 150
 """Resolution of the PNG files (and of the PDF's rasterised layers)."""
+
+_MATHTEXT_POWER = re.compile(r"^\$\\mathdefault\{(-?)(?:([0-9.]+)\\times)?(\d+)\^\{(-?\d+)\}\}\$$")
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+class UnicodeLogFormatter(LogFormatterSciNotation):
+    """matplotlib's log-axis tick labels (the same ticks labelled) as plain text, 10⁻² and
+    2×10⁻², instead of mathtext: every renderer has its own mathtext parser and cache, so
+    each figure and each file parsed its labels afresh with pyparsing (~13 ms a label, ~3 s
+    of CPU in ``cevnsfast reproduce``). Labels of any other form stay mathtext."""
+
+    def __call__(self, x, pos=None) -> str:
+        label = super().__call__(x, pos)
+        match = _MATHTEXT_POWER.match(label)
+        if match is None:
+            return label
+        sign, mantissa, base, exponent = match.groups()
+        return (
+            ("\N{MINUS SIGN}" if sign else "")
+            + (f"{mantissa}×" if mantissa else "")
+            + base
+            + exponent.translate(_SUPERSCRIPT)
+        )
+
+
+def log_scale(ax, axis: str) -> None:
+    """Log scale on ``axis`` ("x" or "y") of ``ax`` with ``UnicodeLogFormatter`` labels."""
+    getattr(ax, f"set_{axis}scale")("log")
+    target = getattr(ax, f"{axis}axis")
+    target.set_major_formatter(UnicodeLogFormatter())
+    target.set_minor_formatter(UnicodeLogFormatter(labelOnlyBase=False))
 
 
 def save(fig, path: Path) -> list[Path]:

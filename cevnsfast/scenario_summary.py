@@ -338,6 +338,8 @@ def _in_band_window(band, mass: np.ndarray, g: np.ndarray) -> np.ndarray:
 def _figure(sc: Scenario, fits: list[ScenarioFit]):
     import matplotlib.pyplot as plt
 
+    from cevnsfast.plots import log_scale
+
     colours = {"csi2021": "tab:red", "lar2020": "tab:blue", "csi2021+lar2020": "k"}
     fig, ax = plt.subplots(figsize=(5.4, 4.2))
     # margins that hold the y label and the " 90 % C.L." note beside the axes: nothing
@@ -377,7 +379,8 @@ def _figure(sc: Scenario, fits: list[ScenarioFit]):
                 color=colours.get(f.experiment),
             )
         for axis, p in (("x", sc.parameters[0]), ("y", sc.parameters[1])):
-            getattr(ax, f"set_{axis}scale")(p.scale if p.scale == "log" else "linear")
+            if p.scale == "log":
+                log_scale(ax, axis)
             getattr(ax, f"set_{axis}label")(p.axis_label)
     handles, labels = ax.get_legend_handles_labels()
     unique = dict(zip(labels, handles, strict=True))

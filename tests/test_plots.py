@@ -36,3 +36,35 @@ def test_png_equals_savefig_on_the_same_box(tmp_path, text_x):
     np.testing.assert_array_equal(ours, plt.imread(tmp_path / "same_box.png"))
     tight = plt.imread(tmp_path / "tight.png")  # the box differs by < 1 px on each edge
     assert np.all(np.abs(np.subtract(ours.shape, tight.shape)) <= 2)
+
+
+def _tick_labels(fig, ax):
+    FigureCanvasAgg(fig).draw()
+    return [
+        (t.get_loc(), t.label1.get_text())
+        for axis in (ax.xaxis, ax.yaxis)
+        for t in axis.get_major_ticks() + axis.get_minor_ticks()
+    ]
+
+
+@pytest.mark.parametrize("span", [(2e-3, 0.05), (1e-6, 1e3), (0.3, 40.0)])
+def test_log_tick_labels_are_plain_text_on_the_same_ticks(span):
+    """log_scale labels the ticks matplotlib labels, with plain-text powers (no mathtext)
+    whose value is the tick's."""
+    labels = []
+    for ours in (True, False):
+        fig, ax = plt.subplots()
+        ax.plot(span, span)
+        for axis in "xy":
+            plots.log_scale(ax, axis) if ours else getattr(ax, f"set_{axis}scale")("log")
+        labels.append(_tick_labels(fig, ax))
+        plt.close(fig)
+    back = str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹−", "-0123456789-")
+    assert len(labels[0]) == len(labels[1]) > 6
+    for (loc, text), (_, reference) in zip(*labels, strict=True):
+        assert (text == "") == (reference == "")
+        if text:
+            assert "$" not in text
+            mantissa, _, exponent = text.translate(back).rpartition("10")
+            value = float(mantissa.rstrip("×") or 1) * 10.0 ** int(exponent)
+            assert value == pytest.approx(loc, rel=1e-12)

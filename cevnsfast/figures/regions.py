@@ -163,10 +163,9 @@ def region_figure(
     if labels is not None:
         ax.set_xlabel(labels[0], fontsize=11)
         ax.set_ylabel(labels[1], fontsize=11)
-    if log_axes[0]:
-        ax.set_xscale("log")
-    if log_axes[1]:
-        ax.set_yscale("log")
+    for axis, log in zip("xy", log_axes, strict=True):
+        if log:
+            plots.log_scale(ax, axis)
     ax.set_title(f"{title}  {cl_label(region.cl)} C.L., {region.dof} dof".strip(), fontsize=9)
     return fig
 

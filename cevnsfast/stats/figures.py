@@ -72,6 +72,8 @@ def cls_figure(limits, title: str):
     """CLs(θ) observed (asymptotic and toys) with the expected ±1σ/±2σ bands."""
     import matplotlib.pyplot as plt
 
+    from cevnsfast.plots import log_scale
+
     fig, ax = plt.subplots(figsize=(5.6, 4.0))
     v = limits.values
     bands = limits.expected_cls
@@ -82,7 +84,7 @@ def cls_figure(limits, title: str):
     if limits.cls_toys is not None:
         ax.plot(v, limits.cls_toys, "o", ms=3, color="tab:red", label="observed (toys)")
     ax.axhline(1 - limits.cl, color="tab:blue", lw=0.8)
-    ax.set_yscale("log")
+    log_scale(ax, "y")
     ax.set_ylim(1e-3, 1.05)
     ax.set_xlabel(limits.param)
     ax.set_ylabel("CLs")
