@@ -68,3 +68,29 @@ def test_log_tick_labels_are_plain_text_on_the_same_ticks(span):
             mantissa, _, exponent = text.translate(back).rpartition("10")
             value = float(mantissa.rstrip("×") or 1) * 10.0 ** int(exponent)
             assert value == pytest.approx(loc, rel=1e-12)
+
+
+@pytest.mark.parametrize("window", [(-0.3, 0.3, -0.3, 0.3), (-0.275, 0.33, -0.4, 0.1)])
+def test_region_fill_cropped_to_a_window_draws_the_same_pixels(window):
+    """draw_region(..., window) fills only the cells reaching into the window (insets): on
+    axes showing that window the picture is the full fill's."""
+    from cevnsfast.figures.regions import draw_region
+    from cevnsfast.scan.results import Region2D
+
+    x, y = np.linspace(-1, 1, 201), np.linspace(-1.1, 0.9, 161)
+    xx, yy = np.meshgrid(x, y, indexing="ij")
+    chi2 = 30 * ((xx - 0.3 * yy) ** 2 - 0.05) ** 2 / 0.01 + 3 * np.sin(7 * yy) ** 2
+    region = Region2D("a", "b", x, y, chi2, 0.0, 4.61, 0.9, 2, [])
+    pixels = []
+    for crop in (None, window):
+        fig, ax = plt.subplots(figsize=(3, 3))
+        draw_region(ax, region, {"color": "tab:red", "fill": True}, window=crop)
+        ax.set_xlim(*window[:2])
+        ax.set_ylim(*window[2:])
+        ax.set_axis_off()
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        pixels.append(np.asarray(canvas.buffer_rgba()).copy())
+        plt.close(fig)
+    assert 0.05 < np.mean(pixels[0][..., 0] < 250) < 0.95  # a boundary crosses the window
+    np.testing.assert_array_equal(pixels[0], pixels[1])

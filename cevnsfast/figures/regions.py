@@ -129,14 +129,21 @@ def compute_region(experiments: str, panel: Panel) -> Region2D:
     return region_2d(ds, CL, DOF, scanner, factor=factor, min_chi2=fit.chi2_min)
 
 
-def draw_region(ax, region: Region2D, style: dict) -> None:
-    """Filled (``style['fill']``) or outlined region on ``ax``."""
+def draw_region(
+    ax, region: Region2D, style: dict, window: tuple[float, float, float, float] | None = None
+) -> None:
+    """Filled (``style['fill']``) or outlined region on ``ax``; with ``window`` (x0, x1, y0,
+    y1) the fill covers only the grid cells that reach into it (an inset's zoom: the rest
+    is clipped, and filling the whole fine grid again cost ~0.1 s per inset)."""
     if style.get("fill"):
-        d = region.delta_chi2
+        x, y, d = region.x, region.y, region.delta_chi2
+        if window is not None:
+            rows, cols = _cells_in(x, *window[:2]), _cells_in(y, *window[2:])
+            x, y, d = x[rows], y[cols], d[rows, cols]
         floor = min(float(np.min(d)), 0.0) - 1.0
         ax.contourf(
-            region.x,
-            region.y,
+            x,
+            y,
             d.T,
             levels=[floor, region.threshold],
             colors=[style["color"]],
@@ -144,6 +151,12 @@ def draw_region(ax, region: Region2D, style: dict) -> None:
         )
     for line in region.lines:
         ax.plot(line[:, 0], line[:, 1], color=style["color"], ls=style["ls"], lw=style["lw"])
+
+
+def _cells_in(nodes: np.ndarray, lo: float, hi: float) -> slice:
+    """The nodes (ascending) of the grid cells that overlap [lo, hi]."""
+    first = max(int(np.searchsorted(nodes, lo, side="right")) - 1, 0)
+    return slice(first, min(int(np.searchsorted(nodes, hi, side="left")) + 1, nodes.size))
 
 
 def region_figure(
@@ -186,7 +199,7 @@ def _inset(ax, panel: Panel, drawn: list[tuple[Region2D, dict]]) -> None:
     w = panel.inset
     sub = ax.inset_axes([0.14, 0.1, 0.32, 0.32])
     for region, style in drawn:
-        draw_region(sub, region, style)
+        draw_region(sub, region, style, window=(-w, w, -w, w))
     sub.set_xlim(-w, w)
     sub.set_ylim(-w, w)
     sub.plot([0], [0], marker="+", color="0.3", ms=6)
