@@ -200,14 +200,14 @@ class CsI2021(PoissonToys, Experiment):
     def _work_arrays(self, tables: tuple, data: tuple) -> tuple[tuple, np.ndarray]:
         """(``quadratic_buffers``, output array) of the calling thread for the current kernel
         arguments: single-point calls reuse them instead of allocating and preparing them."""
-        key = (threading.get_ident(), data)
+        thread = threading.get_ident()
         cached = self.__dict__.get("_work_arrays_cache")
-        if cached is not None and cached[0][0] == key[0] and cached[0][1] is data:
-            return cached[1]
+        if cached is not None and cached[0] == thread and cached[1] is data:
+            return cached[2]
         observed, backgrounds = data[0], data[1]
         buffers = quadratic_buffers(tables[0], tables[1], observed, backgrounds)
         arrays = (buffers, np.empty(1 + backgrounds.shape[0] + tables[1].shape[0]))
-        self._work_arrays_cache = (key, arrays)
+        self._work_arrays_cache = (thread, data, arrays)
         return arrays
 
     def profile(self, values=None) -> tuple[float, np.ndarray, bool]:
