@@ -1,5 +1,7 @@
 """The ``cevnsfast`` command line."""
 
+import atexit
+import gc
 import math
 import os
 import sys
@@ -425,6 +427,10 @@ def couplings() -> None:
 
 
 def run() -> None:  # pragma: no cover - console entry with clean error reporting
+    # every output is written and closed before exit: skip the interpreter's final garbage
+    # collections over the whole heap (matplotlib, numba, zarr), ~0.9 s at the end of
+    # `reproduce` (0.14 s instead of 1.0 s from its last line to the exit)
+    atexit.register(gc.freeze)
     try:
         main(standalone_mode=True)
     except Exception as err:  # library errors carry their own fix; no traceback for users
