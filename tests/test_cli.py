@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from click.testing import CliRunner
 
 from cevnsfast.cli import main
@@ -71,3 +72,37 @@ def test_commands_turn_off_numpy_hugepage_advice_unless_the_user_chose(monkeypat
         assert os.environ[HUGEPAGE_ENV] == "1" and _get_madvise_hugepage()
     finally:
         _set_madvise_hugepage(previous)
+
+
+def test_console_entry_writes_complete_outputs_and_reports_errors(tmp_path, tables_dir):
+    """``cevnsfast`` as a process (``cli.run``, which skips the interpreter's final garbage
+    collections at exit): its outputs are complete when it ends and hold the values of the
+    same scan run here; a library error exits 1 with one ``error:`` line, no traceback."""
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    from cevnsfast.scan.grid import GridScan, run_scan
+    from cevnsfast.scan.spec import ScanSpec
+    from cevnsfast.scan.store import open_scan
+
+    base = [sys.executable, "-c", "from cevnsfast.cli import run; run()"]
+    base += ["--tables-dir", str(tables_dir)]
+    csv_path, store = tmp_path / "scan.csv", tmp_path / "scan.zarr"
+    done = subprocess.run(
+        [*base, "scan", "nai", "--param", "eps_ee_uV=-0.3:0.3:13", "--out", str(store),
+         "--csv", str(csv_path), "--json", "--no-progress"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    here = run_scan(GridScan(ScanSpec("nai", ("eps_ee_uV=-0.3:0.3:13",))), None, progress=False)
+    chi2 = here["chi2"].values
+    table = np.loadtxt(csv_path, delimiter=",", skiprows=4)
+    assert table.shape == (13, 3)
+    np.testing.assert_allclose(table[:, 1], chi2, rtol=1e-8, atol=1e-8)
+    np.testing.assert_allclose(open_scan(store)["chi2"].values, chi2, rtol=1e-12, atol=1e-12)
+    assert json.loads(done.stdout)["grid_chi2_min"] == pytest.approx(chi2.min(), abs=1e-9)
+    failed = subprocess.run([*base, "rates", "nosuch"], capture_output=True, text=True)
+    assert failed.returncode == 1 and failed.stdout == ""
+    assert failed.stderr.startswith("error: unknown detector 'nosuch'")
+    assert "Traceback" not in failed.stderr
