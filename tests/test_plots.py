@@ -70,27 +70,35 @@ def test_log_tick_labels_are_plain_text_on_the_same_ticks(span):
             assert value == pytest.approx(loc, rel=1e-12)
 
 
-@pytest.mark.parametrize("window", [(-0.3, 0.3, -0.3, 0.3), (-0.275, 0.33, -0.4, 0.1)])
-def test_region_fill_cropped_to_a_window_draws_the_same_pixels(window):
-    """draw_region(..., window) fills only the cells reaching into the window (insets): on
-    axes showing that window the picture is the full fill's."""
+@pytest.mark.parametrize("window", [None, (-0.3, 0.3, -0.3, 0.3), (-0.275, 0.33, -0.4, 0.1)])
+def test_region_fill_draws_the_pixels_of_contourf(window):
+    """draw_region fills the region's precomputed area (``contour_and_area_2d``): the same
+    picture as matplotlib's contourf of Δχ² below the threshold, in the whole frame and in
+    zooms onto the boundary (an inset's window), holes and grid-edge cuts included."""
     from cevnsfast.figures.regions import draw_region
+    from cevnsfast.scan.intervals import contour_and_area_2d
     from cevnsfast.scan.results import Region2D
 
     x, y = np.linspace(-1, 1, 201), np.linspace(-1.1, 0.9, 161)
     xx, yy = np.meshgrid(x, y, indexing="ij")
     chi2 = 30 * ((xx - 0.3 * yy) ** 2 - 0.05) ** 2 / 0.01 + 3 * np.sin(7 * yy) ** 2
-    region = Region2D("a", "b", x, y, chi2, 0.0, 4.61, 0.9, 2, [])
+    lines, area = contour_and_area_2d(x, y, chi2, 4.61, min_chi2=0.0)
+    region = Region2D("a", "b", x, y, chi2, 0.0, 4.61, 0.9, 2, [], area)
+    assert len(lines) > 2  # several loops and grid-edge cuts
     pixels = []
-    for crop in (None, window):
+    for draw in ("contourf", "area"):
         fig, ax = plt.subplots(figsize=(3, 3))
-        draw_region(ax, region, {"color": "tab:red", "fill": True}, window=crop)
-        ax.set_xlim(*window[:2])
-        ax.set_ylim(*window[2:])
+        if draw == "area":
+            draw_region(ax, region, {"color": "tab:red", "fill": True})
+        else:
+            ax.contourf(x, y, chi2.T, levels=[-1.0, 4.61], colors=["tab:red"], alpha=0.55)
+        x0, x1, y0, y1 = window or (-1.0, 1.0, -1.1, 0.9)
+        ax.set_xlim(x0, x1)
+        ax.set_ylim(y0, y1)
         ax.set_axis_off()
         canvas = FigureCanvasAgg(fig)
         canvas.draw()
         pixels.append(np.asarray(canvas.buffer_rgba()).copy())
         plt.close(fig)
-    assert 0.05 < np.mean(pixels[0][..., 0] < 250) < 0.95  # a boundary crosses the window
+    assert 0.05 < np.mean(pixels[0][..., 0] < 250) < 0.95  # a boundary crosses the view
     np.testing.assert_array_equal(pixels[0], pixels[1])

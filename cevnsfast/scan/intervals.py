@@ -27,6 +27,7 @@ __all__ = [
     "Interval",
     "RefinedGrid",
     "contour_2d",
+    "contour_and_area_2d",
     "delta_chi2_threshold",
     "format_intervals",
     "intervals_1d",
@@ -339,10 +340,48 @@ def contour_2d(
     Marching squares with linear interpolation along cell edges (``contourpy``). Closed loops
     repeat their first point at the end; lines cut by the grid boundary are open.
     """
+    return _lines(_level_generator(x, y, chi2_grid, threshold, min_chi2)[0], threshold)
+
+
+def contour_and_area_2d(
+    x: np.ndarray,
+    y: np.ndarray,
+    chi2_grid: np.ndarray,
+    threshold: float,
+    *,
+    min_chi2: float | None = None,
+) -> tuple[list[np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """(the polylines of :func:`contour_2d`, the allowed area Δχ² ≤ threshold as one path)
+    from one contour generator.
+
+    The area is (vertices N×2, codes N): contourpy's filled polygons with their holes, the
+    codes those of ``matplotlib.path.Path`` (MOVETO 1, LINETO 2, CLOSEPOLY 79) — the path
+    ``contourf`` fills for the band below the threshold, computed once with the region
+    instead of at every drawing (on a 1201² grid contourf spends ~0.1 s copying it).
+    """
+    gen, d = _level_generator(x, y, chi2_grid, threshold, min_chi2)
+    points, codes = gen.filled(float(np.min(d)) - 1.0, threshold)
+    if points:
+        area = (np.concatenate(points).astype(float), np.concatenate(codes).astype(np.uint8))
+    else:
+        area = (np.empty((0, 2)), np.empty(0, dtype=np.uint8))
+    return _lines(gen, threshold), area
+
+
+def _level_generator(
+    x: np.ndarray, y: np.ndarray, chi2_grid: np.ndarray, threshold: float, min_chi2: float | None
+) -> tuple[contourpy.ContourGenerator, np.ndarray]:
+    """The contour generator of Δχ² on the sorted grid, and that Δχ² (finite, transposed)."""
     xs, ys, grid = _sorted_grid(x, y, chi2_grid)
     ref = float(np.min(grid)) if min_chi2 is None else float(min_chi2)
-    d = _finite_for_contouring(grid - ref, threshold)
-    gen = contourpy.contour_generator(xs, ys, d.T, line_type=contourpy.LineType.Separate)
+    d = _finite_for_contouring(grid - ref, threshold).T
+    gen = contourpy.contour_generator(
+        xs, ys, d, line_type=contourpy.LineType.Separate, fill_type=contourpy.FillType.OuterCode
+    )
+    return gen, d
+
+
+def _lines(gen: contourpy.ContourGenerator, threshold: float) -> list[np.ndarray]:
     return [np.asarray(line, dtype=float) for line in gen.lines(threshold)]
 
 

@@ -119,7 +119,8 @@ class Region2D:
 
     ``x``, ``y``, ``chi2``: the grid contoured (refined near the level when a scanner was
     given: exact there, bilinear elsewhere); ``lines``: contour polylines (N×2, closed loops
-    repeat their first point).
+    repeat their first point); ``area``: the allowed area as one path, (vertices N×2,
+    matplotlib path codes N) (``intervals.contour_and_area_2d``).
     """
 
     x_name: str
@@ -132,6 +133,7 @@ class Region2D:
     cl: float | str
     dof: int
     lines: list[np.ndarray]
+    area: tuple[np.ndarray, np.ndarray]
     n_evaluations: int = 0
 
     @property
@@ -192,7 +194,7 @@ def region_2d(
     with the exact χ² (``intervals.refine_grid``); a scan with more axes is first minimised
     over the others on the grid. Δχ² is taken to ``min_chi2`` (default: the grid minimum).
     """
-    from cevnsfast.scan.intervals import contour_2d, delta_chi2_threshold, refine_grid
+    from cevnsfast.scan.intervals import contour_and_area_2d, delta_chi2_threshold, refine_grid
 
     threshold = delta_chi2_threshold(cl, dof)
     all_dims = list(ds["chi2"].dims)
@@ -214,5 +216,5 @@ def region_2d(
 
         fine = refine_grid(x, y, grid, threshold, func, factor, min_chi2=ref)
         x, y, grid, n_eval = fine.x, fine.y, fine.chi2, fine.n_evaluations
-    lines = contour_2d(x, y, grid, threshold, min_chi2=ref)
-    return Region2D(xd, yd, x, y, grid, ref, threshold, cl, dof, lines, n_eval)
+    lines, area = contour_and_area_2d(x, y, grid, threshold, min_chi2=ref)
+    return Region2D(xd, yd, x, y, grid, ref, threshold, cl, dof, lines, area, n_eval)
